@@ -1,0 +1,11 @@
+export { Compose, OneOf, RandApply, type Transform } from './transform.js';
+export { ShiftScaleRotate, affine, type AffineParams, type ShiftScaleRotateOptions } from './shift-scale-rotate.js';
+export { Clahe, clahe } from './clahe.js';
+export { BrightnessContrast, brightnessContrast } from './brightness-contrast.js';
+export { Gamma, gamma } from './gamma.js';
+export { ValueShift } from './value-shift.js';
+export { Sharpen, sharpen } from './sharpen.js';
+export { Blur, boxBlur } from './blur.js';
+export { MotionBlur, motionBlur, motionBlurKernel } from './motion-blur.js';
+export { convolve } from './convolve.js';
+export { strongAugmentation, weakAugmentation, augmentationByName, type AugmentationName } from './strong.js';
