@@ -1,0 +1,31 @@
+// vitest globalSetup: one real MinIO for the whole run, shared by every test file that needs S3.
+// Tests read it with `inject('minio')`. When the binary has not been built the run still starts (unit tests need no
+// MinIO) and `minio` carries the reason instead, so S3 suites fail with an actionable message rather than skipping.
+// Fault tests that stop and restart MinIO start their own with startMinio() so they cannot disturb other files.
+import type { TestProject } from 'vitest/node';
+import { minioMissingReason, startMinio, type MinioInfo } from './support/minio.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    minio: MinioInfo | { unavailable: string };
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const missing = minioMissingReason();
+  if (missing) {
+    project.provide('minio', { unavailable: missing });
+    return async () => {};
+  }
+  const server = await startMinio();
+  project.provide('minio', {
+    host: server.host,
+    port: server.port,
+    url: server.url,
+    accessKey: server.accessKey,
+    secretKey: server.secretKey,
+  });
+  return async () => {
+    await server.dispose();
+  };
+}
