@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need, idempotently: npm packages, the Debian tools the tests
+# drive (promtool/Prometheus, openssl), and a real MinIO server built from the Go module proxy.
+# Every step is skipped when its result is already there, so running it again costs seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CXR_SYNTH_CACHE="${CXR_SYNTH_CACHE:-$HOME/.cache/cxr-synth}"
+mkdir -p "$CXR_SYNTH_CACHE"
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+# 1. npm packages: reinstall only when package-lock.json changed since the last install.
+lock_hash=$(sha256sum package-lock.json | cut -c1-16)
+if [ ! -f node_modules/.cxr-lock-hash ] || [ "$(cat node_modules/.cxr-lock-hash)" != "$lock_hash" ]; then
+  log "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_hash" > node_modules/.cxr-lock-hash
+fi
+
+# 2. Debian packages the test suites run for real.
+need=()
+command -v promtool >/dev/null || need+=(prometheus)
+command -v openssl >/dev/null || need+=(openssl)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    log "apt-get install ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    log "missing Debian packages: ${need[*]} (run: sudo apt-get install ${need[*]})"; exit 1
+  fi
+fi
+
+# 3. A real S3 server for the integration tests.
+bash scripts/minio.sh >/dev/null
