@@ -15,6 +15,8 @@ if [ ! -f node_modules/.cxr-lock-hash ] || [ "$(cat node_modules/.cxr-lock-hash)
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.cxr-lock-hash
 fi
+# The demo needs nothing beyond npm.
+[ "${1:-}" = "--npm-only" ] && exit 0
 
 # 2. Debian packages the test suites run for real.
 need=()
