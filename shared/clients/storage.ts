@@ -1,0 +1,99 @@
+// A typed convenience layer over the generated StorageService client, for every caller of storage
+// (CLI, services, tests): chunking of bytes into ≤ 1 MiB messages on the way in, reassembly and
+// sha256 verification on the way out, and listings followed across pages.
+import { createHash } from 'node:crypto';
+import { Metadata } from '@grpc/grpc-js';
+import { callClientStream, callUnary, type CallExtras } from '../grpc/index.js';
+import type { CollectionRef, ImageRef, ImageSelection } from '../proto/cxrsynth/v1/common.js';
+import {
+  type Blob,
+  type BlobRef,
+  type Dataset,
+  type GetBlobResponse,
+  type GetImageResponse,
+  type ImageHeader,
+  type PutImagesRequest,
+  type PutImagesResponse,
+  StorageServiceClient,
+} from '../proto/cxrsynth/v1/storage.js';
+
+export const CHUNK_BYTES = 1 << 20;
+
+export interface ImageUpload {
+  header: Omit<ImageHeader, 'collection' | 'sizeBytes' | 'sha256'>;
+  png: Uint8Array;
+}
+
+function* chunks(bytes: Uint8Array): Generator<Uint8Array> {
+  if (bytes.byteLength === 0) yield bytes;
+  for (let off = 0; off < bytes.byteLength; off += CHUNK_BYTES) yield bytes.subarray(off, off + CHUNK_BYTES);
+}
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+async function* imageMessages(collection: CollectionRef, images: Iterable<ImageUpload> | AsyncIterable<ImageUpload>): AsyncGenerator<PutImagesRequest> {
+  for await (const { header, png } of images) {
+    yield { item: { $case: 'header', header: { ...header, collection, sizeBytes: png.byteLength, sha256: sha256(png) } } };
+    for (const chunk of chunks(png)) yield { item: { $case: 'chunk', chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) } };
+  }
+}
+
+export class StorageClient {
+  constructor(readonly raw: StorageServiceClient) {}
+
+  /** Streams images into an open dataset or synthetic set (one client stream, many images). */
+  putImages(collection: CollectionRef, images: Iterable<ImageUpload> | AsyncIterable<ImageUpload>, extras: CallExtras = {}): Promise<PutImagesResponse> {
+    return callClientStream(this.raw, 'putImages', imageMessages(collection, images), { deadline: Infinity, ...extras });
+  }
+
+  /** Every image of a selection, following pages. */
+  async listAllImages(selection: ImageSelection, pageSize = 1000): Promise<ImageRef[]> {
+    const out: ImageRef[] = [];
+    let pageToken = '';
+    do {
+      const page = await callUnary(this.raw, 'listImages', { selection, pageSize, pageToken });
+      out.push(...page.images);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== '');
+    return out;
+  }
+
+  /** One image's PNG bytes and header, checked against its content address. */
+  async getImage(collection: CollectionRef, sha: string, extras: CallExtras = {}): Promise<{ header: ImageRef; png: Buffer }> {
+    let header: ImageRef | undefined;
+    const parts: Buffer[] = [];
+    const call = this.raw.getImage({ collection, sha256: sha }, extras.metadata ?? new Metadata(), extras.deadline === undefined ? {} : { deadline: extras.deadline });
+    for await (const msg of call as AsyncIterable<GetImageResponse>) {
+      if (msg.part?.$case === 'header') header = msg.part.header;
+      else if (msg.part?.$case === 'chunk') parts.push(msg.part.chunk);
+    }
+    const png = Buffer.concat(parts);
+    if (!header) throw new Error(`storage sent no header for image ${sha}`);
+    if (sha256(png) !== sha) throw new Error(`image ${sha} arrived corrupted (sha256 mismatch)`);
+    return { header, png };
+  }
+
+  async putBlob(ref: BlobRef, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<Blob> {
+    async function* messages() {
+      yield { item: { $case: 'header' as const, header: { ref, contentType, sizeBytes: bytes.byteLength, sha256: sha256(bytes) } } };
+      for (const chunk of chunks(bytes)) yield { item: { $case: 'chunk' as const, chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) } };
+    }
+    return callClientStream(this.raw, 'putBlob', messages(), { deadline: Infinity });
+  }
+
+  async getBlob(ref: BlobRef): Promise<{ blob: Blob; bytes: Buffer }> {
+    let blob: Blob | undefined;
+    const parts: Buffer[] = [];
+    const call = this.raw.getBlob({ ref });
+    for await (const msg of call as AsyncIterable<GetBlobResponse>) {
+      if (msg.part?.$case === 'header') blob = msg.part.header;
+      else if (msg.part?.$case === 'chunk') parts.push(msg.part.chunk);
+    }
+    if (!blob) throw new Error(`storage sent no header for blob ${ref.path}`);
+    return { blob, bytes: Buffer.concat(parts) };
+  }
+
+  getDataset(datasetId: string): Promise<Dataset> {
+    return callUnary(this.raw, 'getDataset', { datasetId });
+  }
+}
