@@ -130,10 +130,15 @@ async function runOn(tf: Tf, backend: string, c: Case): Promise<Float32Array[]> 
   return data;
 }
 
-/** Runs every case on `tensorflow` and `cpu`, leaving `tensorflow` as the active backend. */
-export async function runParity(tf: Tf, tolerance = DEFAULT_TOLERANCE): Promise<ParityResult[]> {
+export const PARITY_CASES: readonly string[] = CASES.map((c) => c.name);
+
+/**
+ * Runs the cases (all, or the one named by `only`) on `tensorflow` and `cpu`, leaving `tensorflow` as the active
+ * backend. Every tensor a case creates is disposed.
+ */
+export async function runParity(tf: Tf, tolerance = DEFAULT_TOLERANCE, only?: string): Promise<ParityResult[]> {
   const results: ParityResult[] = [];
-  for (const c of CASES) {
+  for (const c of CASES.filter((k) => only === undefined || k.name === only)) {
     const native = await runOn(tf, 'tensorflow', c);
     const ref = await runOn(tf, 'cpu', c);
     let maxDiff = 0;
@@ -143,7 +148,7 @@ export async function runParity(tf: Tf, tolerance = DEFAULT_TOLERANCE): Promise<
       if (n.length !== r.length) throw new Error(`${c.name}: output ${i} has ${n.length} values on tensorflow, ${r.length} on cpu`);
       for (let j = 0; j < r.length; j++) {
         maxRef = Math.max(maxRef, Math.abs(r[j]!));
-        // NaN on one side only must fail: NaN comparisons are false, so test the negation.
+        // A NaN on either side must fail (Math.max would otherwise propagate or drop it).
         const d = Math.abs(n[j]! - r[j]!);
         maxDiff = Number.isNaN(d) ? Infinity : Math.max(maxDiff, d);
       }

@@ -1,0 +1,118 @@
+// Rough speed check of the native backend against the PyTorch CPU peer, for docs/native-tensorflow.md:
+//   node --import tsx scripts/tfjs-native/bench.ts [gan|resnet] [iterations] [torch-script]
+// Builds the two models of ../shared/peer/README.md with tf.layers (NHWC), times one training iteration on the
+// `tensorflow` backend, then runs the PyTorch script in the same process tree, one after the other.
+// The project's benchmark is `npm run bench -- compute` (bench/compute.ts, compute engineer); this is the install-time
+// figure only.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type * as tfjs from '@tensorflow/tfjs';
+
+process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+const which = process.argv[2] ?? 'gan';
+const iters = Number(process.argv[3] ?? 5);
+const torchScript = process.argv[4] ?? new URL('../../../shared/peer/bench_torch.py', import.meta.url).pathname;
+const mod = await import('@tensorflow/tfjs-node');
+const tf = (mod.default ?? mod) as unknown as typeof tfjs; // CJS package: the namespace or its default, depending on the loader
+if (tf.getBackend() !== 'tensorflow') throw new Error(`backend is ${tf.getBackend()}, not tensorflow`);
+const L = tf.layers;
+
+function generator(nz = 100, ngf = 64): tfjs.Sequential {
+  const m = tf.sequential();
+  m.add(L.conv2dTranspose({ inputShape: [1, 1, nz], filters: ngf * 8, kernelSize: 4, strides: 1, padding: 'valid', useBias: false }));
+  m.add(L.batchNormalization());
+  m.add(L.reLU());
+  for (const f of [ngf * 4, ngf * 2, ngf]) {
+    m.add(L.conv2dTranspose({ filters: f, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
+    m.add(L.batchNormalization());
+    m.add(L.reLU());
+  }
+  m.add(L.conv2dTranspose({ filters: 1, kernelSize: 4, strides: 2, padding: 'same', useBias: false, activation: 'tanh' }));
+  return m;
+}
+
+function discriminator(ndf = 64): tfjs.Sequential {
+  const m = tf.sequential();
+  m.add(L.conv2d({ inputShape: [64, 64, 1], filters: ndf, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
+  m.add(L.leakyReLU({ alpha: 0.2 }));
+  for (const f of [ndf * 2, ndf * 4, ndf * 8]) {
+    m.add(L.conv2d({ filters: f, kernelSize: 4, strides: 2, padding: 'same', useBias: false }));
+    m.add(L.batchNormalization());
+    m.add(L.leakyReLU({ alpha: 0.2 }));
+  }
+  m.add(L.conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false }));
+  m.add(L.flatten());
+  return m;
+}
+
+function resnet(classes = 10): tfjs.LayersModel {
+  const input = tf.input({ shape: [128, 128, 3] });
+  const bn = () => L.batchNormalization();
+  let x = L.reLU().apply(bn().apply(L.conv2d({ filters: 32, kernelSize: 3, strides: 2, padding: 'same', useBias: false }).apply(input))) as tfjs.SymbolicTensor;
+  let c = 32;
+  for (const [o, s] of [[32, 1], [64, 2], [128, 2], [256, 2]] as const) {
+    let h = L.conv2d({ filters: o, kernelSize: 3, strides: s, padding: 'same', useBias: false }).apply(x);
+    h = L.reLU().apply(bn().apply(h));
+    h = bn().apply(L.conv2d({ filters: o, kernelSize: 3, strides: 1, padding: 'same', useBias: false }).apply(h));
+    const sc = s !== 1 || c !== o ? bn().apply(L.conv2d({ filters: o, kernelSize: 1, strides: s, useBias: false }).apply(x)) : x;
+    x = L.reLU().apply(L.add().apply([h as tfjs.SymbolicTensor, sc as tfjs.SymbolicTensor])) as tfjs.SymbolicTensor;
+    c = o;
+  }
+  const out = L.dense({ units: classes }).apply(L.globalAveragePooling2d({}).apply(x)) as tfjs.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out });
+}
+
+function ganStep(): () => void {
+  const g = generator();
+  const d = discriminator();
+  const oG = tf.train.adam(2e-4, 0.5, 0.999);
+  const oD = tf.train.adam(2e-4, 0.5, 0.999);
+  const B = 32;
+  const real = tf.randomUniform([B, 64, 64, 1], -1, 1, 'float32', 1);
+  const ones = tf.ones([B, 1]);
+  const zeros = tf.zeros([B, 1]);
+  const bce = (labels: tfjs.Tensor, logits: tfjs.Tensor) => tf.losses.sigmoidCrossEntropy(labels, logits) as tfjs.Scalar;
+  const dVars = d.trainableWeights.map((w) => w.read() as tfjs.Variable);
+  const gVars = g.trainableWeights.map((w) => w.read() as tfjs.Variable);
+  return () => {
+    const fake = tf.tidy(() => g.apply(tf.randomNormal([B, 1, 1, 100]), { training: true }) as tfjs.Tensor);
+    oD.minimize(() => tf.add(bce(ones, d.apply(real, { training: true }) as tfjs.Tensor), bce(zeros, d.apply(fake, { training: true }) as tfjs.Tensor)), false, dVars);
+    fake.dispose();
+    oG.minimize(() => bce(ones, d.apply(g.apply(tf.randomNormal([B, 1, 1, 100]), { training: true }) as tfjs.Tensor, { training: true }) as tfjs.Tensor), false, gVars);
+  };
+}
+
+function resnetStep(): () => void {
+  const m = resnet();
+  const o = tf.train.adam(1e-3);
+  const B = 16;
+  const x = tf.randomNormal([B, 128, 128, 3], 0, 1, 'float32', 2);
+  const y = tf.oneHot(tf.tensor1d(Array.from({ length: B }, (_, i) => i % 10), 'int32'), 10);
+  const vars = m.trainableWeights.map((w) => w.read() as tfjs.Variable);
+  return () => {
+    o.minimize(() => tf.losses.softmaxCrossEntropy(y, m.apply(x, { training: true }) as tfjs.Tensor) as tfjs.Scalar, false, vars);
+  };
+}
+
+const step = which === 'gan' ? ganStep() : resnetStep();
+for (let i = 0; i < 2; i++) step(); // warm-up: graph-free eager, but first calls allocate and pick oneDNN primitives
+const times: number[] = [];
+for (let i = 0; i < iters; i++) {
+  const t = performance.now();
+  step();
+  // tfjs-node executes eagerly and synchronously (TFE_Execute), so the step is done when it returns.
+  times.push(performance.now() - t);
+}
+times.sort((a, b) => a - b);
+const ours = times[Math.floor(times.length / 2)]!;
+console.log(JSON.stringify({ engine: 'tfjs-node', tensorflow: (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version, model: which, median_ms: Math.round(ours), times: times.map(Math.round), numTensors: tf.memory().numTensors }));
+
+const python = '/usr/bin/python3';
+if (existsSync(torchScript) && existsSync(python)) {
+  const out = execFileSync(python, [torchScript, which, '2', String(iters)], { encoding: 'utf8' }).trim();
+  console.log(out);
+  const m = /'median_ms': ([\d.]+)/.exec(out);
+  if (m) console.log(`RESULT native-${which} ratio=${(ours / Number(m[1])).toFixed(2)} tensorflow_ms=${Math.round(ours)} torch_ms=${m[1]}`);
+} else {
+  console.log(`(PyTorch peer not run: ${torchScript} or ${python} missing)`);
+}
