@@ -144,11 +144,12 @@ export class S3ObjectStore implements ObjectStore {
       return { size: first.byteLength };
     }
     const staged = options.finalMetadata !== undefined;
-    const target = staged ? `.staging-uploads/${Date.now().toString(36)}-${randomBytes(6).toString('hex')}` : this.k(key);
+    // Staged uploads live under a dot-prefixed key: never a layout key, and hidden from list() like fs's .tmp.
+    const target = staged ? this.k(`.uploads/${Date.now().toString(36)}-${randomBytes(6).toString('hex')}`) : this.k(key);
     const size = await this.multipart(target, first, reader, { 'Content-Type': contentType, ...options.metadata });
     if (staged) {
-      const meta = { ...options.metadata, ...options.finalMetadata!() };
       try {
+        const meta = { ...options.metadata, ...options.finalMetadata!() }; // may throw: then nothing is published
         await this.call(`publish ${key}`, () =>
           this.client.copyObject(
             new CopySourceOptions({ Bucket: this.bucket, Object: target }),
@@ -209,7 +210,7 @@ export class S3ObjectStore implements ObjectStore {
     );
     const items: ListedObject[] = [];
     for (const o of res.objects) {
-      if (o.name === undefined) continue;
+      if (o.name === undefined || o.name.startsWith(`${this.prefix}.`)) continue; // in-flight staged uploads
       items.push({ key: o.name.slice(this.prefix.length), size: o.size ?? 0, modifiedMs: o.lastModified?.getTime() ?? 0 });
     }
     return res.isTruncated && items.length > 0 ? { items, next: items[items.length - 1]!.key } : { items };
