@@ -12,7 +12,7 @@ import { testClassifier } from '../support/grpc.js';
 const logger = createLogger({ test: 'grpc-client' }, { level: 'error' });
 
 const classify = (c: ClassifierServiceClient, requestId: string, extras = {}) =>
-  callUnary(c, 'classify', { modelId: '', image: new Uint8Array(0), contentType: '', requestId }, extras);
+  callUnary(c, 'classify', { modelId: '', image: Buffer.alloc(0), contentType: '', requestId }, extras);
 
 async function freePort(): Promise<number> {
   const srv = createServer();
@@ -167,7 +167,7 @@ describe('deadlines and cancellation', () => {
     const policy = Object.fromEntries(Object.values(StorageServiceService).map((m) => [m.path.split('/').pop()!, 'open' as const]));
     const s = await startServer({ services: [{ definition: StorageServiceService, implementation, policy }], port: 0, logger });
     const c = createClient(StorageServiceClient, { addresses: [`127.0.0.1:${s.port}`] });
-    const messages = Array.from({ length: 50 }, () => ({ item: { $case: 'chunk' as const, chunk: new Uint8Array(1000) } }));
+    const messages = Array.from({ length: 50 }, () => ({ item: { $case: 'chunk' as const, chunk: Buffer.alloc(1000) } }));
     expect((await callClientStream(c, 'putBlob', messages)).sizeBytes).toBe(50);
     c.close();
     await s.shutdown(1000);

@@ -74,7 +74,7 @@ describe('SIGTERM', () => {
 
     // After shutdown nothing is listening: a fresh client is refused.
     const fresh = createClient(ClassifierServiceClient, { addresses: [address], retry: noRetry });
-    const err = await statusOf(callUnary(fresh, 'classify', { modelId: '', image: new Uint8Array(0), contentType: '', requestId: 'late' }));
+    const err = await statusOf(callUnary(fresh, 'classify', { modelId: '', image: Buffer.alloc(0), contentType: '', requestId: 'late' }));
     expect(err.code).toBe(status.UNAVAILABLE);
     for (const x of [c, h, fresh]) x.close();
   });
@@ -93,7 +93,7 @@ describe('drain deadline', () => {
     const result = server.shutdown(300);
     expect(server.health.get('')).toBe(ServingStatus.NOT_SERVING);
     const fresh = createClient(ClassifierServiceClient, { addresses: [address], retry: noRetry });
-    expect((await statusOf(callUnary(fresh, 'classify', { modelId: '', image: new Uint8Array(0), contentType: '', requestId: 'x' }))).code)
+    expect((await statusOf(callUnary(fresh, 'classify', { modelId: '', image: Buffer.alloc(0), contentType: '', requestId: 'x' }))).code)
       .toBe(status.UNAVAILABLE);
     const err = await statusOf(stream);
     expect(err.code).toBe(status.CANCELLED);

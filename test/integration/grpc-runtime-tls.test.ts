@@ -18,7 +18,7 @@ const TOKEN = 'tls-hospital-token-0123456789';
 let certs: TestCerts;
 
 const classify = (c: ClassifierServiceClient, requestId: string) =>
-  callUnary(c, 'classify', { modelId: '', image: new Uint8Array(0), contentType: '', requestId });
+  callUnary(c, 'classify', { modelId: '', image: Buffer.alloc(0), contentType: '', requestId });
 
 type ClientTls = { caFile?: string; clientCertFile?: string; clientKeyFile?: string; serverName?: string };
 function client(port: number, tls: ClientTls, token?: string, host = 'localhost'): ClassifierServiceClient {

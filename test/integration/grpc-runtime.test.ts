@@ -33,7 +33,7 @@ function trainEvents(client: ClassifierServiceClient, epochs: number, ms: number
   });
 }
 
-const classify = (c: ClassifierServiceClient, requestId: string, image = new Uint8Array(0)): Promise<ClassifyResponse> =>
+const classify = (c: ClassifierServiceClient, requestId: string, image = Buffer.alloc(0)): Promise<ClassifyResponse> =>
   callUnary(c, 'classify', { modelId: '', image, contentType: '', requestId });
 
 describe('open server (auth off)', () => {
@@ -120,7 +120,7 @@ describe('open server (auth off)', () => {
       bidi.on('end', () => resolve());
       bidi.on('error', reject);
     });
-    for (const id of ['x', 'y', 'z']) bidi.write({ modelId: '', image: new Uint8Array(0), contentType: '', requestId: id });
+    for (const id of ['x', 'y', 'z']) bidi.write({ modelId: '', image: Buffer.alloc(0), contentType: '', requestId: id });
     bidi.end();
     await done;
     expect(answers).toEqual(['x', 'y', 'z']);
@@ -129,9 +129,9 @@ describe('open server (auth off)', () => {
 
   it('refuses a message over the limit with RESOURCE_EXHAUSTED', async () => {
     const c = classifier(server.port);
-    const err = await statusOf(classify(c, 'big', new Uint8Array(100 * 1024)));
+    const err = await statusOf(classify(c, 'big', Buffer.alloc(100 * 1024)));
     expect(err.code).toBe(status.RESOURCE_EXHAUSTED);
-    expect((await classify(c, 'small', new Uint8Array(1024))).requestId).toBe('small');
+    expect((await classify(c, 'small', Buffer.alloc(1024))).requestId).toBe('small');
     c.close();
   });
 
@@ -206,7 +206,7 @@ describe('auth on: bearer tokens and roles per method', () => {
     // A client can't pose as someone else through the subject metadata key.
     const forged = new Metadata();
     forged.set('x-cxr-synth-subject', 'admin');
-    expect((await callUnary(researcher, 'classify', { modelId: '', image: new Uint8Array(0), contentType: '', requestId: 'whoami' }, { metadata: forged })).modelId).toBe('lab');
+    expect((await callUnary(researcher, 'classify', { modelId: '', image: Buffer.alloc(0), contentType: '', requestId: 'whoami' }, { metadata: forged })).modelId).toBe('lab');
     for (const c of [none, wrong, hospital, researcher]) c.close();
   });
 
