@@ -113,7 +113,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const auth = parseAuth(get);
 
   const limits: LimitsConfig = {
-    maxMessageBytes: opt(get('CXR_SYNTH_MAX_MESSAGE_BYTES'), (r) => parseBytes(r, 1024), 8 * 1024 ** 2),
+    maxMessageBytes: opt(get('CXR_SYNTH_MAX_MESSAGE_BYTES'), (r) => parseBytes(r, 1024), 36 * 1024 ** 2),
     maxImageBytes: opt(get('CXR_SYNTH_MAX_IMAGE_BYTES'), (r) => parseBytes(r, 1), 32 * 1024 ** 2),
     maxImagePixels: opt(get('CXR_SYNTH_MAX_IMAGE_PIXELS'), (r) => parseCount(r, 1), 40_000_000),
   };

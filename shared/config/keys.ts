@@ -52,7 +52,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
   { key: 'CXR_SYNTH_AUTH', default: 'on when CXR_SYNTH_AUTH_TOKENS_FILE is set, else off', description: 'off|on: bearer-token auth with roles per method' },
   { key: 'CXR_SYNTH_AUTH_TOKENS_FILE', default: '', description: 'JSON list [{"token_sha256" or "token", "subject", "roles": [...]}]; roles: hospital, researcher, service, admin' },
   { key: 'CXR_SYNTH_TOKEN', default: '', description: 'bearer token this process sends when it calls other services' },
-  { key: 'CXR_SYNTH_MAX_MESSAGE_BYTES', default: '8MiB', description: 'largest gRPC message received or sent (larger → RESOURCE_EXHAUSTED)' },
+  { key: 'CXR_SYNTH_MAX_MESSAGE_BYTES', default: '36MiB', description: 'largest gRPC message received or sent (larger → RESOURCE_EXHAUSTED); keep it above CXR_SYNTH_MAX_IMAGE_BYTES so a unary Classify can carry any accepted image' },
   { key: 'CXR_SYNTH_MAX_IMAGE_BYTES', default: '32MiB', description: 'largest encoded image accepted' },
   { key: 'CXR_SYNTH_MAX_IMAGE_PIXELS', default: '40000000', description: 'largest width × height accepted (decompression-bomb guard)' },
   { key: 'CXR_SYNTH_SHUTDOWN_DRAIN', default: '25s', description: 'on SIGTERM, how long in-flight calls may finish before they are cancelled' },

@@ -18,9 +18,6 @@ export interface Principal {
 /** Method name as in the .proto (e.g. 'Classify') → roles that may call it, or 'open' for anyone. */
 export type MethodPolicy = Readonly<Record<string, readonly Role[] | 'open'>>;
 
-/** Who the caller is when auth is off: everything is allowed, and logs say so. */
-export const ANONYMOUS: Principal = Object.freeze({ subject: 'anonymous', roles: Object.freeze([]) as readonly Role[] });
-
 export type Authenticator = (metadata: Metadata) => Principal;
 
 export function createAuthenticator(tokens: readonly TokenEntry[]): Authenticator {

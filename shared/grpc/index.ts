@@ -13,7 +13,7 @@ export {
   permissionDenied, deadlineExceeded, cancelled, unimplemented, outOfRange, aborted, internal,
 } from './errors.js';
 export type { ErrorDetails } from './errors.js';
-export { ANONYMOUS, authorize, checkPolicy, createAuthenticator } from './auth.js';
+export { authorize, checkPolicy, createAuthenticator } from './auth.js';
 export type { Authenticator, MethodPolicy, Principal, Role } from './auth.js';
 export { HealthRegistry, ServingStatus } from './health.js';
 export { SUBJECT_METADATA_KEY } from './interceptor.js';

@@ -72,8 +72,18 @@ export function createServerInterceptor(options: InterceptorOptions): ServerInte
         service: info.service, method: info.method, type: info.type, code: codeName(code),
         duration_ms: Math.round(seconds * 1e4) / 10, subject: principal?.subject, peer: call.getPeer(),
       };
-      if (code === Status.OK) logger.info('rpc', fields);
+      // Probes call health every few seconds: keep those out of the info log.
+      if (code === Status.OK) (info.service === 'grpc.health.v1.Health' ? logger.debug : logger.info)('rpc', fields);
       else logger.warn('rpc', { ...fields, details });
+    };
+
+    // The transport sends some statuses itself (message too large, deadline, undecodable request) through its
+    // own sendStatus, bypassing interceptors; observing that method on this call object records them with their
+    // real code. (If grpc-js ever stops routing them there, onCancel below still closes the books.)
+    const transportSendStatus = call.sendStatus.bind(call);
+    call.sendStatus = (s) => {
+      finish(s.code, s.details);
+      transportSendStatus(s);
     };
 
     const intercepting: ServerInterceptingCall = new ServerInterceptingCall(call, {
@@ -101,8 +111,8 @@ export function createServerInterceptor(options: InterceptorOptions): ServerInte
             nextMessage(message);
           },
           onCancel: () => {
-            // Also fires after statuses the transport sends by itself (deadline, message too large),
-            // which never pass through sendStatus below: name the deadline case, call the rest CANCELLED.
+            // Fires after every call; finish() is idempotent, so this only counts calls that ended without a
+            // status from us: client cancels, broken connections, forced shutdown.
             const deadline = call.getDeadline();
             const past = deadline instanceof Date ? deadline.getTime() <= Date.now() : Number(deadline) <= Date.now();
             finish(past ? Status.DEADLINE_EXCEEDED : Status.CANCELLED, 'ended by the transport or the client');
@@ -112,10 +122,6 @@ export function createServerInterceptor(options: InterceptorOptions): ServerInte
       sendMessage: (message, next) => {
         metrics?.sent1(labels);
         next(message);
-      },
-      sendStatus: (status, next) => {
-        finish(status.code, status.details);
-        next(status);
       },
     });
     return intercepting;

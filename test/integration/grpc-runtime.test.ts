@@ -15,7 +15,8 @@ import type { JobEvent } from '../../shared/proto/cxrsynth/v1/common.js';
 import { check, healthClient, noRetry, reflect, statusOf } from '../support/grpc-clients.js';
 import { CLASSIFIER, testClassifier } from '../support/grpc.js';
 
-const logger = createLogger({ test: 'grpc-runtime' }, { level: 'error' });
+const logLines: string[] = [];
+const logger = createLogger({ test: 'grpc-runtime' }, { level: 'debug', write: (l) => logLines.push(l) });
 const HOSPITAL = 'hospital-token-0123456789';
 const RESEARCHER = 'researcher-token-0123456789';
 
@@ -105,6 +106,11 @@ describe('open server (auth off)', () => {
     expect(boom.code).toBe(status.INTERNAL);
     expect(boom.details).toBe(GENERIC_INTERNAL_MESSAGE);
     expect(boom.message).not.toContain('passwd');
+    // ...while the server log has the real error, and one line per call without payloads.
+    expect(logLines.some((l) => l.includes('unhandled error in handler') && l.includes('secret internal detail'))).toBe(true);
+    const rpcLine = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((r) => r.msg === 'rpc' && r.code === 'INVALID_ARGUMENT');
+    expect(rpcLine).toMatchObject({ service: CLASSIFIER, method: 'Classify', type: 'unary', details: 'request_id "bad" is not accepted' });
+    expect(typeof rpcLine!.duration_ms).toBe('number');
     expect((await statusOf(callUnary(c, 'getModel', { modelId: 'x' }))).code).toBe(status.UNIMPLEMENTED);
     c.close();
   });
@@ -138,6 +144,7 @@ describe('open server (auth off)', () => {
   it('serves /metrics that pass promtool, with labelled gRPC server metrics', async () => {
     const c = classifier(server.port);
     for (let i = 0; i < 3; i++) await classify(c, `m${i}`);
+    await statusOf(classify(c, 'big', Buffer.alloc(100 * 1024)));
     await statusOf(classify(c, 'bad'));
     await trainEvents(c, 2, 1);
     c.close();
@@ -156,6 +163,9 @@ describe('open server (auth off)', () => {
     const classifyLabels = { grpc_service: CLASSIFIER, grpc_method: 'Classify', grpc_type: 'unary' };
     expect(value('grpc_server_handled_total', { ...classifyLabels, grpc_code: 'OK' })).toBeGreaterThanOrEqual(3);
     expect(value('grpc_server_handled_total', { ...classifyLabels, grpc_code: 'INVALID_ARGUMENT' })).toBeGreaterThanOrEqual(1);
+    // Refused by the transport before any handler ran, still counted with its real code.
+    expect(value('grpc_server_handled_total', { ...classifyLabels, grpc_code: 'RESOURCE_EXHAUSTED' })).toBeGreaterThanOrEqual(1);
+    expect(value('cxr_synth_grpc_server_in_flight_calls', classifyLabels)).toBe(0);
     expect(value('grpc_server_started_total', classifyLabels)).toBeGreaterThanOrEqual(4);
     expect(value('grpc_server_handling_seconds_count', classifyLabels)).toBeGreaterThanOrEqual(4);
     const trainLabels = { grpc_service: CLASSIFIER, grpc_method: 'Train', grpc_type: 'server_stream' };

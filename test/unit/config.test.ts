@@ -32,7 +32,11 @@ describe('loadConfig defaults', () => {
     expect(c.addresses.classifier).toEqual(['127.0.0.1:50053']);
     expect(c.auth.enabled).toBe(false);
     expect(c.tls.clientAuth).toBe('none');
-    expect(c.limits.maxMessageBytes).toBe(8 * 1024 * 1024);
+    expect(c.limits.maxMessageBytes).toBe(36 * 1024 * 1024);
+    expect(c.limits.maxImageBytes).toBe(32 * 1024 * 1024);
+    expect(c.limits.maxImagePixels).toBe(40_000_000);
+    expect(c.shutdownDrainMs).toBe(25_000);
+    expect(c.client).toEqual({ deadlineMs: 30_000, maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000 });
     expect(c.minio.useSsl).toBe(false);
     expect(c.minio.region).toBe('us-east-1');
     expect(c.logLevel).toBe('info');
