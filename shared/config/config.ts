@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { CONFIG_KEYS, DEFAULT_PORTS, KNOWN_KEYS, SERVICE_NAMES, type ServiceName } from './keys.js';
 import {
-  ConfigError, parseBool, parseBytes, parseCount, parseDurationMs, parseEnum, parseHostPort, parseInteger, parsePort,
+  ConfigError, parseBool, parseBytes, parseCount, parseDurationMs, parseEnum, parseHost, parseHostPort, parseInteger, parsePort,
   type HostPort, type Raw,
 } from './parse.js';
 import { loadTokens, type TokenEntry } from './tokens.js';
@@ -95,8 +95,8 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     region: str('MINIO_REGION') ?? 'us-east-1',
   };
 
-  const host = get('CXR_SYNTH_HOST');
-  if (host) parseHostPort(host, host.value, 1); // validates the host part
+  const hostRaw = get('CXR_SYNTH_HOST');
+  const host = hostRaw ? parseHost(hostRaw) : '127.0.0.1';
 
   const ports = {} as Record<ServiceName, { grpc: number; metrics: number }>;
   const addresses = {} as Record<ServiceName, readonly string[]>;
@@ -133,7 +133,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   const config: Config = {
     storage,
     minio,
-    host: host?.value.trim() ?? '127.0.0.1',
+    host,
     ports,
     addresses,
     tls,

@@ -120,3 +120,12 @@ export function parseHostPort(raw: Raw, value: string = raw.value, defaultPort?:
   }
   return { host, port: Number(portText) };
 }
+
+/** A bind address or hostname: 0.0.0.0, ::, 127.0.0.1, my-host.local (no port, no scheme). */
+export function parseHost(raw: Raw): string {
+  const v = raw.value.trim();
+  const ipv6 = /^[0-9a-fA-F:.]+$/.test(v) && (v.match(/:/g) ?? []).length >= 2;
+  const name = /^[A-Za-z0-9]([A-Za-z0-9.\-_]*[A-Za-z0-9])?$/.test(v);
+  if (!ipv6 && !name) return fail(raw, 'a host name or IP address without port or scheme, e.g. 0.0.0.0, ::, 127.0.0.1');
+  return v;
+}

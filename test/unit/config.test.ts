@@ -81,6 +81,9 @@ describe('loadConfig values', () => {
     expect(c.shutdownDrainMs).toBe(2000);
     expect(c.addresses.classifier).toEqual(['10.0.0.1:50053', '10.0.0.2:50053']);
     expect(c.tfBackend).toBe('wasm');
+    expect(loadConfig({ ...base, CXR_SYNTH_HOST: '::' }).host).toBe('::');
+    expect(loadConfig({ ...base, CXR_SYNTH_HOST: '0.0.0.0' }).host).toBe('0.0.0.0');
+    expect(loadConfig(base).host).toBe('127.0.0.1');
     expect(s3Settings(c)).toEqual({
       endPoint: '127.0.0.1', port: 9000, useSSL: true, accessKey: 'ak', secretKey: 'sk', region: 'us-east-1', bucket: 'cxr-synth', prefix: 'team/a',
     });
@@ -141,6 +144,8 @@ describe('loadConfig rejects bad values naming the variable and the value', () =
     [{ CXR_SYNTH_STORAGE_ADDR: 'storage-0:1,storage-1:1' }, 'CXR_SYNTH_STORAGE_ADDR', /headless/],
     [{ CXR_SYNTH_STORAGE_ADDR: ' , ' }, 'CXR_SYNTH_STORAGE_ADDR', /host:port/],
     [{ CXR_SYNTH_HOST: 'a b' }, 'CXR_SYNTH_HOST', /host/],
+    [{ CXR_SYNTH_HOST: '0.0.0.0:50051' }, 'CXR_SYNTH_HOST', /without port/],
+    [{ CXR_SYNTH_HOST: 'http://x' }, 'CXR_SYNTH_HOST', /without port or scheme/],
     [{ CXR_SYNTH_CONFIG: '/nonexistent/cfg.json' }, 'CXR_SYNTH_CONFIG', /readable JSON file/],
   ];
   it.each(cases)('%j → %s', (env, key, message) => {
