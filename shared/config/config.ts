@@ -55,6 +55,7 @@ export interface LimitsConfig {
 
 export interface ClientConfig {
   deadlineMs: number;
+  streamDeadlineMs: number;
   maxAttempts: number;
   initialBackoffMs: number;
   maxBackoffMs: number;
@@ -120,6 +121,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
 
   const client: ClientConfig = {
     deadlineMs: opt(get('CXR_SYNTH_CLIENT_DEADLINE'), (r) => parseDurationMs(r, 1), 30_000),
+    streamDeadlineMs: opt(get('CXR_SYNTH_CLIENT_STREAM_DEADLINE'), (r) => parseDurationMs(r, 1), 24 * 3_600_000),
     // grpc-js caps retryPolicy.maxAttempts at 5; 1 disables retries.
     maxAttempts: opt(get('CXR_SYNTH_CLIENT_MAX_ATTEMPTS'), (r) => parseInteger(r, 1, 5), 5),
     initialBackoffMs: opt(get('CXR_SYNTH_CLIENT_INITIAL_BACKOFF'), (r) => parseDurationMs(r, 1), 100),

@@ -23,8 +23,13 @@ export interface ClientFactoryOptions {
   tls?: Pick<TlsConfig, 'caFile' | 'clientCertFile' | 'clientKeyFile' | 'serverName'>;
   /** Bearer token sent on every call. */
   token?: string;
-  /** Deadline for calls that don't pass one (default 30 s). Pass { deadline: Infinity } for long streams. */
+  /** Deadline for unary and client-stream calls that don't pass one (default 30 s). */
   deadlineMs?: number;
+  /**
+   * Deadline for server- and bidi-stream calls that don't pass one (default 24 h): those carry training and
+   * assessment progress and legitimately run for hours, but still never hang forever.
+   */
+  streamDeadlineMs?: number;
   retry?: RetryOptions;
   maxMessageBytes?: number;
   channelOptions?: ChannelOptions;
@@ -45,6 +50,7 @@ export function clientOptionsFromConfig(config: Readonly<Config>, service: Servi
     tls: config.tls,
     token: config.auth.clientToken,
     deadlineMs: config.client.deadlineMs,
+    streamDeadlineMs: config.client.streamDeadlineMs,
     retry: { maxAttempts: config.client.maxAttempts, initialBackoffMs: config.client.initialBackoffMs, maxBackoffMs: config.client.maxBackoffMs },
     maxMessageBytes: config.limits.maxMessageBytes,
   };
@@ -82,9 +88,12 @@ function serviceConfig(serviceName: string, retry: RetryOptions): string {
   return JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }], methodConfig });
 }
 
-function deadlineInterceptor(ms: number): Interceptor {
-  return (options, nextCall) =>
-    new InterceptingCall(nextCall(options.deadline === undefined ? { ...options, deadline: Date.now() + ms } : options));
+function deadlineInterceptor(ms: number, streamMs: number): Interceptor {
+  return (options, nextCall) => {
+    if (options.deadline !== undefined) return new InterceptingCall(nextCall(options));
+    const d = options.method_definition.responseStream ? streamMs : ms;
+    return new InterceptingCall(nextCall({ ...options, deadline: Date.now() + d }));
+  };
 }
 
 /** grpc-js refuses call credentials on insecure channels, so on plain loopback the token travels as metadata. */
@@ -103,7 +112,7 @@ export function createClient<C extends Client>(ctor: ClientConstructor<C>, optio
   const retry = options.retry ?? DEFAULT_RETRY;
   const secure = isSecure(tls);
   let creds = channelCredentials(tls);
-  const interceptors: Interceptor[] = [deadlineInterceptor(options.deadlineMs ?? 30_000)];
+  const interceptors: Interceptor[] = [deadlineInterceptor(options.deadlineMs ?? 30_000, options.streamDeadlineMs ?? 24 * 3_600_000)];
   if (options.token) {
     const token = options.token;
     if (secure) {

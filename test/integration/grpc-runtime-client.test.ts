@@ -133,12 +133,17 @@ describe('deadlines and cancellation', () => {
       call.on('end', () => resolve(n));
     });
 
-  it('puts the default deadline on every call; a call can pass its own', async () => {
-    const c = createClient(ClassifierServiceClient, { addresses: [`127.0.0.1:${server.port}`], deadlineMs: 150 });
+  it('puts the default deadline on every call; streams get their own default; a call can pass its own', async () => {
+    const c = createClient(ClassifierServiceClient, { addresses: [`127.0.0.1:${server.port}`], deadlineMs: 60_000, streamDeadlineMs: 150 });
     // 10 events 100 ms apart cannot finish within 150 ms.
-    expect((await statusOf(train(c, 10, 100))).code).toBe(status.DEADLINE_EXCEEDED);
+    const err = await statusOf(train(c, 10, 100));
+    expect(err.code).toBe(status.DEADLINE_EXCEEDED);
     expect(await train(c, 3, 100, Infinity)).toBe(3);
+    expect((await classify(c, 'fast')).requestId).toBe('fast'); // unary default is 60 s here
     c.close();
+    const u = createClient(ClassifierServiceClient, { addresses: [`127.0.0.1:${server.port}`], deadlineMs: 100 });
+    expect((await statusOf(classify(u, 'slow:1000'))).code).toBe(status.DEADLINE_EXCEEDED);
+    u.close();
   });
 
   it('cancels a call through an AbortSignal', async () => {

@@ -2,7 +2,7 @@
 // before (and independently of) the real classifier: every handler kind is present.
 //   Classify (unary): echoes request_id; answers backend = the server's tag (to count round-robin calls);
 //     request_id 'fail:<n>:<key>' answers UNAVAILABLE to the first n attempts of <key>; 'boom' throws a plain
-//     Error (must reach the caller as a generic INTERNAL); 'bad' throws INVALID_ARGUMENT.
+//     Error (must reach the caller as a generic INTERNAL); 'bad' throws INVALID_ARGUMENT; 'slow:<ms>' waits first.
 //   Train (server stream): `epochs` events, `batch_size` ms apart: a slow stream for the drain test.
 //   ClassifyStream (bidi): one answer per request.
 import type { Metadata } from '@grpc/grpc-js';
@@ -50,6 +50,8 @@ export function testClassifier(tag: string): { registration: ServiceRegistration
         state.lastPreviousAttempts.set(key, String((ctx.metadata as Metadata).get('grpc-previous-rpc-attempts')[0] ?? '0'));
         if (n <= Number(fail[1])) throw unavailable(`test: attempt ${n} refused`);
       }
+      const slow = /^slow:(\d+)$/.exec(req.requestId);
+      if (slow) await sleep(Number(slow[1]));
       if (req.requestId === 'boom') throw new Error('secret internal detail /etc/passwd');
       if (req.requestId === 'bad') throw invalidArgument('request_id "bad" is not accepted', { field: 'request_id' });
       if (req.requestId === 'whoami') return { ...answer(req), modelId: ctx.subject ?? '' };

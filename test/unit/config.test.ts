@@ -36,7 +36,7 @@ describe('loadConfig defaults', () => {
     expect(c.limits.maxImageBytes).toBe(32 * 1024 * 1024);
     expect(c.limits.maxImagePixels).toBe(40_000_000);
     expect(c.shutdownDrainMs).toBe(25_000);
-    expect(c.client).toEqual({ deadlineMs: 30_000, maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000 });
+    expect(c.client).toEqual({ deadlineMs: 30_000, streamDeadlineMs: 86_400_000, maxAttempts: 5, initialBackoffMs: 100, maxBackoffMs: 5000 });
     expect(c.minio.useSsl).toBe(false);
     expect(c.minio.region).toBe('us-east-1');
     expect(c.logLevel).toBe('info');
@@ -138,6 +138,7 @@ describe('loadConfig rejects bad values naming the variable and the value', () =
     [{ CXR_SYNTH_MAX_IMAGE_PIXELS: '0' }, 'CXR_SYNTH_MAX_IMAGE_PIXELS', /at least 1/],
     [{ CXR_SYNTH_SHUTDOWN_DRAIN: 'soon' }, 'CXR_SYNTH_SHUTDOWN_DRAIN', /duration/],
     [{ CXR_SYNTH_CLIENT_DEADLINE: '0' }, 'CXR_SYNTH_CLIENT_DEADLINE', /at least 1 ms/],
+    [{ CXR_SYNTH_CLIENT_STREAM_DEADLINE: 'forever' }, 'CXR_SYNTH_CLIENT_STREAM_DEADLINE', /duration/],
     [{ CXR_SYNTH_CLIENT_MAX_ATTEMPTS: '9' }, 'CXR_SYNTH_CLIENT_MAX_ATTEMPTS', /between 1 and 5/],
     [{ CXR_SYNTH_CLIENT_INITIAL_BACKOFF: '2s', CXR_SYNTH_CLIENT_MAX_BACKOFF: '1s' }, 'CXR_SYNTH_CLIENT_MAX_BACKOFF', /≥/],
     [{ CXR_SYNTH_LOG_LEVEL: 'verbose' }, 'CXR_SYNTH_LOG_LEVEL', /debug\|info\|warn\|error/],
