@@ -119,8 +119,10 @@ describe('round-robin over several addresses', () => {
 
 describe('deadlines and cancellation', () => {
   let server: RunningServer;
+  let svc: ReturnType<typeof testClassifier>;
   beforeAll(async () => {
-    server = await startServer({ services: [testClassifier('d').registration], port: 0, logger });
+    svc = testClassifier('d');
+    server = await startServer({ services: [svc.registration], port: 0, logger });
   });
   afterAll(() => server.shutdown(1000));
 
@@ -144,6 +146,16 @@ describe('deadlines and cancellation', () => {
     const u = createClient(ClassifierServiceClient, { addresses: [`127.0.0.1:${server.port}`], deadlineMs: 100 });
     expect((await statusOf(classify(u, 'slow:1000'))).code).toBe(status.DEADLINE_EXCEEDED);
     u.close();
+  });
+
+  it('a client cancel reaches the stream handler as an aborted ctx.signal', async () => {
+    const c = createClient(ClassifierServiceClient, { addresses: [`127.0.0.1:${server.port}`] });
+    const call = c.train(TrainClassifierRequest.fromPartial({ epochs: 1000, batchSize: 20 }), new Metadata());
+    call.on('error', () => {});
+    await new Promise<void>((r) => call.once('data', () => r()));
+    call.cancel();
+    await svc.state.trainAborted; // hangs (test timeout) if the handler never learns of the cancel
+    c.close();
   });
 
   it('cancels a call through an AbortSignal', async () => {

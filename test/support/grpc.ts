@@ -28,12 +28,17 @@ export interface TestServiceState {
   attempts: Map<string, number>;
   lastPreviousAttempts: Map<string, string>;
   classifyCalls: number;
+  /** Resolves when a Train handler noticed its call was cancelled (ctx.signal aborted). */
+  trainAborted: Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function testClassifier(tag: string): { registration: ServiceRegistration; state: TestServiceState } {
-  const state: TestServiceState = { attempts: new Map(), lastPreviousAttempts: new Map(), classifyCalls: 0 };
+  let aborted!: () => void;
+  const state: TestServiceState = {
+    attempts: new Map(), lastPreviousAttempts: new Map(), classifyCalls: 0, trainAborted: new Promise<void>((r) => (aborted = r)),
+  };
   const answer = (req: ClassifyRequest): ClassifyResponse => ({
     modelId: 'test', probabilities: [{ finding: Finding.HEALTHY, probability: 1 }], topFinding: Finding.HEALTHY,
     requestId: req.requestId, backend: tag,
@@ -60,7 +65,8 @@ export function testClassifier(tag: string): { registration: ServiceRegistration
     classifyStream: bidiStream(async (requests, send) => {
       for await (const r of requests) await send(answer(r));
     }),
-    train: serverStream(async (req, send) => {
+    train: serverStream(async (req, send, ctx) => {
+      ctx.signal.addEventListener('abort', () => aborted(), { once: true });
       for (let i = 1; i <= req.epochs; i++) {
         await sleep(req.batchSize);
         await send({
