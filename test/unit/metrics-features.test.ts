@@ -179,7 +179,7 @@ describe('real-feature cache', () => {
     const second = await cache.getOrCompute({ ...key, imageSha256s: ['01', '02', '03'] }, compute);
     expect([first.hit, second.hit, computed]).toEqual([false, true, 1]);
     expect(Array.from(second.features.data)).toEqual(Array.from(Float32Array.from(first.features.data)));
-    expect(featureCacheKey(key)).toMatch(/^cache\/features\/domain\/abababababababab-p1\/dataset_phantom_v1\/train\/viral\/[0-9a-f]{32}\.f32$/);
+    expect(featureCacheKey(key)).toMatch(/^features\/domain\/abababababababab-p1\/dataset_phantom_v1\/train\/viral\/[0-9a-f]{32}\.f32$/);
     for (const changed of [{ weightsHash: 'cd'.repeat(32) }, { network: 'inception-v3' }, { imageSha256s: ['01', '02', '04'] }, { split: 'test' }]) {
       expect(featureCacheKey({ ...key, ...changed })).not.toBe(featureCacheKey(key));
     }

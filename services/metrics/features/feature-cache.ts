@@ -1,4 +1,4 @@
-// Cache of real-image features, so the real side of every comparison is extracted once.
+// Cache of real-image features (storage namespace FEATURES: keys start with features/), so the real side of every comparison is extracted once.
 // We cache the features themselves (float32, exactly what the network produced) rather than only
 // mean and covariance: KID, precision/recall and memorization need the vectors, and FID's mean and
 // covariance follow from them in milliseconds. 865 images × 2048 dims is 7 MB.
@@ -37,7 +37,7 @@ export function imagesDigest(shas: readonly string[]): string {
 export function featureCacheKey(k: FeatureCacheKey): string {
   const part = (s: string) => (s.replace(SAFE, '_') || '_').slice(0, 80);
   return [
-    'cache/features',
+    'features',
     part(k.network),
     `${k.weightsHash.slice(0, 16)}-p${PREPROCESSING_VERSION}`,
     part(k.collection),

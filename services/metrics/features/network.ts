@@ -75,7 +75,7 @@ export function prepareBatch(images: readonly GrayImage[], input: InputSpec): tf
 export interface ExtractOptions {
   batchSize?: number;
   /** called after each batch with the number of images done */
-  onProgress?: (done: number, total: number) => void;
+  onProgress?: (done: number, total: number) => void | Promise<void>;
 }
 
 /** Features of every image, n × dim, float64 rows in input order. */
@@ -91,7 +91,7 @@ export async function extractFeatures(net: FeatureNetwork, images: readonly Gray
       throw new Error(`feature network ${net.name} returned ${values.length} values for ${chunk.length} images of dim ${net.dim}`);
     }
     out.set(values, start * net.dim);
-    options.onProgress?.(start + chunk.length, images.length);
+    await options.onProgress?.(start + chunk.length, images.length);
     await new Promise<void>((resolve) => setImmediate(resolve)); // let gRPC I/O through between batches
   }
   return { rows: images.length, cols: net.dim, data: out };

@@ -5,7 +5,7 @@
 // as "below threshold" when its nearest-real distance is under `threshold` × the median distance from
 // a real training image to its nearest OTHER real training image in that space. A ratio near 0 is a
 // copy; around 1 the synthetic image is as close to the training set as real images are to each other.
-import { pairwiseDistances, type Matrix } from '../linalg/matrix.js';
+import { pairwiseDistances, row, squaredDistance, type Matrix } from '../linalg/matrix.js';
 
 export interface MemorizationInput {
   readonly realFeatures: Matrix;
@@ -51,6 +51,15 @@ export interface MemorizationResult {
 interface Nearest {
   index: Int32Array;
   distance: Float64Array;
+}
+
+/**
+ * The Gram-matrix distances are fast but lose digits for near-identical rows (√ of a rounding error
+ * is ~1e-8, not 0), and near-identical is exactly what this check is about: the chosen neighbour's
+ * distance is recomputed directly.
+ */
+function exactDistance(a: Matrix, i: number, b: Matrix, j: number): number {
+  return Math.sqrt(squaredDistance(row(a, i), row(b, j)));
 }
 
 function nearestRows(dist: Matrix): Nearest {
@@ -100,6 +109,7 @@ export function memorization(input: MemorizationInput, options: MemorizationOpti
   }
   const medF = realNeighbourMedian(rf);
   const byFeature = nearestRows(pairwiseDistances(sf, rf));
+  for (let s = 0; s < sf.rows; s++) byFeature.distance[s] = exactDistance(sf, s, rf, byFeature.index[s]!);
   let medP = NaN;
   let pixelDist: Matrix | null = null;
   let byPixel: Nearest | null = null;
@@ -109,6 +119,7 @@ export function memorization(input: MemorizationInput, options: MemorizationOpti
     pixelDist = pairwiseDistances(sp, rp);
     for (let i = 0; i < pixelDist.data.length; i++) pixelDist.data[i]! *= rms;
     byPixel = nearestRows(pixelDist);
+    for (let s = 0; s < sp.rows; s++) byPixel.distance[s] = exactDistance(sp, s, rp, byPixel.index[s]!) * rms;
   }
   const ratio = (d: number, med: number): number => (med > 0 ? d / med : d > 0 ? Infinity : 0);
   const nearest: NearestReal[] = [];
@@ -128,7 +139,7 @@ export function memorization(input: MemorizationInput, options: MemorizationOpti
       realByPixel: byPixel ? byPixel.index[s]! : NaN,
       pixelDistance: byPixel ? byPixel.distance[s]! : NaN,
       pixelRatio,
-      pixelDistanceToFeatureNeighbour: pixelDist ? pixelDist.data[s * rp!.rows + rF]! : NaN,
+      pixelDistanceToFeatureNeighbour: withPixels ? exactDistance(sp, s, rp, rF) / Math.sqrt(rp.cols) : NaN,
     });
   }
   const closest = [...nearest].sort((a, b) => a.featureRatio - b.featureRatio).slice(0, options.closest ?? 10);
