@@ -1,6 +1,7 @@
 // cxr-synth dataset <list|show|delete|phantom|import|split>: datasets in storage, through the storage service.
-import { Finding, findingToJSON, Split, splitToJSON } from '../../shared/proto/cxrsynth/v1/common.js';
+import { Split } from '../../shared/proto/cxrsynth/v1/common.js';
 import { type Dataset, StorageServiceClient } from '../../shared/proto/cxrsynth/v1/storage.js';
+import { findingLabel as label, PROTO_FINDINGS as FINDINGS, splitLabel } from '../../shared/clients/findings.js';
 import { StorageClient } from '../../shared/clients/storage.js';
 import { callUnary } from '../../shared/grpc/index.js';
 import { intOpt, parse, stringOpt, UsageError, type Parsed } from '../args.js';
@@ -19,10 +20,7 @@ ${DATASET_WRITE_COMMANDS.map((c) => `  ${c.usage}`).join('\n')}
 Talks to the storage service at CXR_SYNTH_STORAGE_ADDR when set; otherwise runs one in this process
 over CXR_SYNTH_STORAGE_URL (default: a directory under ~/.cache/cxr-synth).`;
 
-const FINDINGS = [Finding.HEALTHY, Finding.BACTERIAL, Finding.VIRAL, Finding.FUNGAL, Finding.COVID19];
 const SPLITS = [Split.TRAIN, Split.VALIDATION, Split.TEST, Split.UNSPECIFIED];
-const label = (f: Finding) => findingToJSON(f).toLowerCase();
-const splitLabel = (s: Split) => (s === Split.UNSPECIFIED ? 'unsplit' : splitToJSON(s).toLowerCase());
 
 /** The JSON shape of a dataset: counts as a split → finding → n table a script can index. */
 export function datasetView(d: Dataset) {
