@@ -1,7 +1,7 @@
 // Rough speed check of the native backend against the PyTorch CPU peer, for docs/native-tensorflow.md:
 //   node --import tsx scripts/tfjs-native/bench.ts [gan|resnet] [iterations] [torch-script]
 // Builds the two models of ../shared/peer/README.md with tf.layers (NHWC), times one training iteration on the
-// `tensorflow` backend, then runs the PyTorch script in the same process tree, one after the other.
+// `tensorflow` backend, between two runs of the PyTorch script (same machine, same minute).
 // The project's benchmark is `npm run bench -- compute` (bench/compute.ts, compute engineer); this is the install-time
 // figure only.
 import { execFileSync } from 'node:child_process';
@@ -95,24 +95,34 @@ function resnetStep(): () => void {
 }
 
 const step = which === 'gan' ? ganStep() : resnetStep();
-for (let i = 0; i < 2; i++) step(); // warm-up: graph-free eager, but first calls allocate and pick oneDNN primitives
-const times: number[] = [];
-for (let i = 0; i < iters; i++) {
-  const t = performance.now();
-  step();
-  // tfjs-node executes eagerly and synchronously (TFE_Execute), so the step is done when it returns.
-  times.push(performance.now() - t);
+function measure(): { median: number; times: number[] } {
+  for (let i = 0; i < 2; i++) step(); // warm-up: first calls allocate and pick oneDNN primitives
+  const times: number[] = [];
+  for (let i = 0; i < iters; i++) {
+    const t = performance.now();
+    step(); // tfjs-node executes eagerly and synchronously (TFE_Execute): the step is done when it returns
+    times.push(performance.now() - t);
+  }
+  const sorted = [...times].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)]!, times };
 }
-times.sort((a, b) => a - b);
-const ours = times[Math.floor(times.length / 2)]!;
-console.log(JSON.stringify({ engine: 'tfjs-node', tensorflow: (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version, model: which, median_ms: Math.round(ours), times: times.map(Math.round), numTensors: tf.memory().numTensors }));
 
+// PyTorch before and after ours: the machine is shared, so a ratio against one neighbouring run can mislead.
 const python = '/usr/bin/python3';
-if (existsSync(torchScript) && existsSync(python)) {
+function torchMedian(): number | null {
+  if (!existsSync(torchScript) || !existsSync(python)) return null;
   const out = execFileSync(python, [torchScript, which, '2', String(iters)], { encoding: 'utf8' }).trim();
   console.log(out);
   const m = /'median_ms': ([\d.]+)/.exec(out);
-  if (m) console.log(`RESULT native-${which} ratio=${(ours / Number(m[1])).toFixed(2)} tensorflow_ms=${Math.round(ours)} torch_ms=${m[1]}`);
+  return m ? Number(m[1]) : null;
+}
+const before = torchMedian();
+const ours = measure();
+const after = torchMedian();
+console.log(JSON.stringify({ engine: 'tfjs-node', tensorflow: (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version, model: which, median_ms: Math.round(ours.median), times: ours.times.map(Math.round), numTensors: tf.memory().numTensors }));
+if (before !== null && after !== null) {
+  const torch = (before + after) / 2;
+  console.log(`RESULT native-${which} ratio=${(ours.median / torch).toFixed(2)} tensorflow_ms=${Math.round(ours.median)} torch_ms=${Math.round(torch)} (torch before ${before}, after ${after})`);
 } else {
   console.log(`(PyTorch peer not run: ${torchScript} or ${python} missing)`);
 }
