@@ -73,22 +73,27 @@ function tridiagonalize(input: Matrix): Tridiagonal {
     const beta = 2 / vv;
     betas[k] = beta;
     sub[k] = alpha;
-    // trailing block B = A[k+1:, k+1:]; B ← H B H = B − v wᵀ − w vᵀ, w = p − (β/2)(pᵀv) v, p = β B v
+    // trailing block B = A[k+1:, k+1:]; B ← H B H = B − v wᵀ − w vᵀ, w = p − (β/2)(pᵀv) v, p = β B v.
+    // Only the upper triangle (j ≥ i) of B is kept valid: p is accumulated from it row by row
+    // (each stored entry feeds p[i] and p[j]) and only it is updated — half the work of the full form,
+    // and every access still runs along a row.
     const base = k + 1;
-    let pv = 0;
+    p.fill(0, 0, m);
     for (let i = 0; i < m; i++) {
       const ro = (base + i) * n + base;
-      let s0 = 0;
-      let s1 = 0;
-      let j = 0;
-      for (; j + 1 < m; j += 2) {
-        s0 += A[ro + j]! * v[j]!;
-        s1 += A[ro + j + 1]! * v[j + 1]!;
+      const vi = v[i]!;
+      let si = A[ro + i]! * vi;
+      for (let j = i + 1; j < m; j++) {
+        const aij = A[ro + j]!;
+        si += aij * v[j]!;
+        p[j] = p[j]! + aij * vi;
       }
-      if (j < m) s0 += A[ro + j]! * v[j]!;
-      const pi = beta * (s0 + s1);
-      p[i] = pi;
-      pv += pi * v[i]!;
+      p[i] = p[i]! + si;
+    }
+    let pv = 0;
+    for (let i = 0; i < m; i++) {
+      p[i] = beta * p[i]!;
+      pv += p[i]! * v[i]!;
     }
     const kk = 0.5 * beta * pv;
     for (let i = 0; i < m; i++) p[i] = p[i]! - kk * v[i]!; // p is now w
@@ -96,12 +101,12 @@ function tridiagonalize(input: Matrix): Tridiagonal {
       const ro = (base + i) * n + base;
       const vi = v[i]!;
       const wi = p[i]!;
-      for (let j = 0; j < m; j++) A[ro + j] = A[ro + j]! - vi * p[j]! - wi * v[j]!;
+      for (let j = i; j < m; j++) A[ro + j] = A[ro + j]! - vi * p[j]! - wi * v[j]!;
     }
   }
   if (n >= 2) {
     diag[n - 2] = A[(n - 2) * n + n - 2]!;
-    sub[n - 2] = A[(n - 1) * n + n - 2]!;
+    sub[n - 2] = A[(n - 2) * n + n - 1]!; // upper triangle: the only half kept current
   }
   if (n >= 1) diag[n - 1] = A[(n - 1) * n + n - 1]!;
   sub[Math.max(0, n - 1)] = 0;

@@ -66,6 +66,8 @@ export function centered(x: Matrix, mu: Float64Array = columnMeans(x)): Matrix {
 /**
  * Inner products of every row of a with every row of b: (a.rows × b.rows) = a · bᵀ.
  * When a === b only the upper triangle is computed and mirrored.
+ * Four rows of a go against each row of b at once (register blocking): every b value loaded from
+ * memory feeds four multiply-adds, which is what makes 1000 × 1000 × 2048 affordable in plain JS.
  */
 export function gram(a: Matrix, b: Matrix): Matrix {
   if (a.cols !== b.cols) throw new RangeError(`gram: column counts differ (${a.cols} vs ${b.cols})`);
@@ -76,27 +78,43 @@ export function gram(a: Matrix, b: Matrix): Matrix {
   const B = b.data;
   const out = new Float64Array(n * m);
   const same = a === b;
-  for (let i = 0; i < n; i++) {
-    const ai = i * d;
+  let i = 0;
+  for (; i + 3 < n; i += 4) {
+    const a0 = i * d;
+    const a1 = a0 + d;
+    const a2 = a1 + d;
+    const a3 = a2 + d;
     for (let j = same ? i : 0; j < m; j++) {
       const bj = j * d;
-      // four accumulators: breaks the add dependency chain, roughly doubles throughput in V8
       let s0 = 0;
       let s1 = 0;
       let s2 = 0;
       let s3 = 0;
-      let k = 0;
-      for (; k + 3 < d; k += 4) {
-        s0 += A[ai + k]! * B[bj + k]!;
-        s1 += A[ai + k + 1]! * B[bj + k + 1]!;
-        s2 += A[ai + k + 2]! * B[bj + k + 2]!;
-        s3 += A[ai + k + 3]! * B[bj + k + 3]!;
+      for (let k = 0; k < d; k++) {
+        const bv = B[bj + k]!;
+        s0 += A[a0 + k]! * bv;
+        s1 += A[a1 + k]! * bv;
+        s2 += A[a2 + k]! * bv;
+        s3 += A[a3 + k]! * bv;
       }
-      for (; k < d; k++) s0 += A[ai + k]! * B[bj + k]!;
-      const s = s0 + s1 + s2 + s3;
-      out[i * m + j] = s;
-      if (same) out[j * m + i] = s;
+      out[i * m + j] = s0;
+      out[(i + 1) * m + j] = s1;
+      out[(i + 2) * m + j] = s2;
+      out[(i + 3) * m + j] = s3;
     }
+  }
+  for (; i < n; i++) {
+    const ai = i * d;
+    for (let j = same ? i : 0; j < m; j++) {
+      const bj = j * d;
+      let s = 0;
+      for (let k = 0; k < d; k++) s += A[ai + k]! * B[bj + k]!;
+      out[i * m + j] = s;
+    }
+  }
+  if (same) {
+    // the blocked rows computed a few entries below the diagonal too; mirror the upper triangle down
+    for (let r = 0; r < n; r++) for (let c = r + 1; c < m; c++) out[c * m + r] = out[r * m + c]!;
   }
   return { rows: n, cols: m, data: out };
 }
@@ -133,8 +151,8 @@ export function matmul(a: Matrix, b: Matrix): Matrix {
 /** Sample covariance (divisor n − 1) of an n × d matrix, as numpy.cov(x, rowvar=False). */
 export function covariance(x: Matrix, mu: Float64Array = columnMeans(x)): Matrix {
   if (x.rows < 2) throw new RangeError(`covariance needs at least 2 rows, got ${x.rows}`);
-  const xc = centered(x, mu);
-  const g = gram(transpose(xc), transpose(xc));
+  const xt = transpose(centered(x, mu)); // d × n: covariance entries are dot products of its rows
+  const g = gram(xt, xt);
   const s = 1 / (x.rows - 1);
   for (let i = 0; i < g.data.length; i++) g.data[i]! *= s;
   return g;
