@@ -32,6 +32,8 @@ export type CollectionView =
 
 export class Collections {
   private readonly cache = new Map<string, { manifest: Manifest; bySha: Map<string, ImageEntry>; at: number }>();
+  /** Loads in progress, shared so that concurrent readers of an expired entry cause one read, not one each. */
+  private readonly loading = new Map<string, Promise<{ manifest: Manifest; bySha: Map<string, ImageEntry> }>>();
   private readonly cacheMs: number;
   readonly putConcurrency: number;
   private readonly now: () => number;
@@ -122,12 +124,21 @@ export class Collections {
     const key = `${kind}/${id}`;
     const hit = this.cache.get(key);
     if (hit && this.now() - hit.at < this.cacheMs) return hit;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.loadManifest(kind, id).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async loadManifest(kind: CollectionKind, id: string): Promise<{ manifest: Manifest; bySha: Map<string, ImageEntry> }> {
     let bytes: Buffer;
     try {
       bytes = await this.store.getBytes(layout.manifest(kind, id));
     } catch (err) {
       if (!(err instanceof ObjectNotFoundError)) throw err;
-      this.cache.delete(key);
+      this.cache.delete(`${kind}/${id}`);
       if (await this.store.stat(layout.openMarker(kind, id))) {
         throw failedPrecondition(`${kindNoun(kind)} ${id} is not committed yet: commit it before reading its images`);
       }

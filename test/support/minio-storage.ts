@@ -156,8 +156,11 @@ export function* imageMessages(
   }
 }
 
+/** Anything with a storage client: a harness, or a client to a storage service in another process. */
+export type HasClient = Pick<StorageHarness, 'client'>;
+
 export function putImages(
-  h: StorageHarness,
+  h: HasClient,
   collection: { kind: CollectionKind; id: string },
   images: readonly TestImage[],
   chunkBytes?: number,
@@ -166,7 +169,7 @@ export function putImages(
 }
 
 /** GetImage as one header and the concatenated bytes; also reports the largest chunk seen. */
-export function getImage(h: StorageHarness, collection: { kind: CollectionKind; id: string }, sha256: string) {
+export function getImage(h: HasClient, collection: { kind: CollectionKind; id: string }, sha256: string) {
   return new Promise<{ header: ImageRef | undefined; bytes: Buffer; maxChunk: number; messages: number }>((resolve, reject) => {
     const call = h.client.getImage({ collection, sha256 });
     let header: ImageRef | undefined;
@@ -186,7 +189,7 @@ export function getImage(h: StorageHarness, collection: { kind: CollectionKind; 
   });
 }
 
-export function putBlob(h: StorageHarness, ref: BlobRef, bytes: Buffer, extra: { sizeBytes?: number; sha256?: string; contentType?: string; chunkBytes?: number } = {}): Promise<Blob> {
+export function putBlob(h: HasClient, ref: BlobRef, bytes: Buffer, extra: { sizeBytes?: number; sha256?: string; contentType?: string; chunkBytes?: number } = {}): Promise<Blob> {
   const chunk = extra.chunkBytes ?? 1024 * 1024;
   function* messages() {
     yield {
@@ -200,7 +203,7 @@ export function putBlob(h: StorageHarness, ref: BlobRef, bytes: Buffer, extra: {
   return callClientStream(h.client, 'putBlob', messages());
 }
 
-export function getBlob(h: StorageHarness, ref: BlobRef) {
+export function getBlob(h: HasClient, ref: BlobRef) {
   return new Promise<{ header: Blob | undefined; bytes: Buffer; maxChunk: number }>((resolve, reject) => {
     const call = h.client.getBlob({ ref });
     let header: Blob | undefined;
