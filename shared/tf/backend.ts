@@ -1,0 +1,157 @@
+// The ONE place that picks the TensorFlow.js backend. Model code imports `tf` from shared/tf and calls
+// `await initTf()` once at start-up; the choice is logged and `backendName()` labels every compute metric.
+//
+// Order, best first: `tensorflow` from @tensorflow/tfjs-node-gpu (CUDA), `tensorflow` from @tensorflow/tfjs-node
+// (CPU), `wasm` (XNNPACK, SIMD, threads where they start, plus the project's training kernels), `cpu` (pure JS:
+// correct but too slow to train). The native packages are optional: absent or broken, they are skipped.
+// CXR_SYNTH_TF_BACKEND=tensorflow|wasm|cpu forces one and fails loudly when it cannot start.
+import { availableParallelism } from 'node:os';
+import * as tf from '@tensorflow/tfjs';
+import { createLogger } from '../log/logger.js';
+import { registerWasmKernels } from './kernels/index.js';
+import { registerFastGradients } from './gradients.js';
+import { startWasm } from './wasm.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_NAMES: readonly BackendName[] = ['tensorflow', 'wasm', 'cpu'];
+export const TF_BACKEND_ENV = 'CXR_SYNTH_TF_BACKEND';
+export const TF_THREADS_ENV = 'CXR_SYNTH_TF_THREADS';
+
+export interface TfBackendInfo {
+  /** The tfjs backend name: what metrics and reports label. */
+  name: BackendName;
+  /** Which build: tfjs-node-gpu, tfjs-node, wasm-simd-threads, wasm-simd, wasm, cpu. */
+  variant: string;
+  /** Compute threads the backend uses (1 for cpu). */
+  threads: number;
+  /** Candidates tried before this one, and why each was skipped. */
+  skipped: { variant: string; reason: string }[];
+}
+
+export interface InitTfOptions {
+  /** Overrides CXR_SYNTH_TF_BACKEND. */
+  backend?: BackendName;
+  /** wasm threads; overrides CXR_SYNTH_TF_THREADS; default: all logical cores. */
+  threads?: number;
+}
+
+const log = createLogger({ component: 'tf' });
+let current: Promise<TfBackendInfo> | null = null;
+let info: TfBackendInfo | null = null;
+
+interface Candidate {
+  name: BackendName;
+  variant: string;
+  start: (threads: number) => Promise<{ variant: string; threads: number }>;
+}
+
+async function startNative(pkg: string): Promise<{ variant: string; threads: number }> {
+  // A variable specifier: the packages are optional and may not be installed at all.
+  const spec: string = pkg;
+  await import(spec);
+  if (tf.findBackend('tensorflow') === null && tf.findBackendFactory('tensorflow') === null) {
+    throw new Error(`${pkg} loaded but registered no 'tensorflow' backend (a second copy of tfjs-core?)`);
+  }
+  if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg}: the 'tensorflow' backend failed to start`);
+  return { variant: pkg.replace('@tensorflow/', ''), threads: 0 };
+}
+
+const CANDIDATES: Candidate[] = [
+  { name: 'tensorflow', variant: 'tfjs-node-gpu', start: () => startNative('@tensorflow/tfjs-node-gpu') },
+  { name: 'tensorflow', variant: 'tfjs-node', start: () => startNative('@tensorflow/tfjs-node') },
+  {
+    name: 'wasm',
+    variant: 'wasm',
+    start: async (threads) => {
+      const started = await startWasm(threads);
+      registerWasmKernels('wasm');
+      return started;
+    },
+  },
+  {
+    name: 'cpu',
+    variant: 'cpu',
+    start: async () => {
+      if (!(await tf.setBackend('cpu'))) throw new Error("the 'cpu' backend failed to start");
+      return { variant: 'cpu', threads: 1 };
+    },
+  },
+];
+
+function parseBackend(value: string | undefined): BackendName | undefined {
+  if (value === undefined || value === '') return undefined;
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new Error(`${TF_BACKEND_ENV}=${value} is not a backend; use one of ${BACKEND_NAMES.join(', ')}`);
+}
+
+function parseThreads(value: number | string | undefined): number {
+  // availableParallelism respects CPU affinity (containers); XNNPACK gains little past 8 threads.
+  if (value === undefined || value === '') return Math.max(1, Math.min(8, availableParallelism()));
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${TF_THREADS_ENV}=${value}: use an integer in 1..64`);
+  return n;
+}
+
+async function choose(options: InitTfOptions): Promise<TfBackendInfo> {
+  const forced = options.backend ?? parseBackend(process.env[TF_BACKEND_ENV]);
+  const threads = parseThreads(options.threads ?? process.env[TF_THREADS_ENV]);
+  const skipped: TfBackendInfo['skipped'] = [];
+  for (const c of CANDIDATES) {
+    if (forced !== undefined && c.name !== forced) continue;
+    try {
+      const started = await c.start(threads);
+      registerFastGradients();
+      const chosen: TfBackendInfo = { name: c.name, variant: started.variant, threads: started.threads, skipped };
+      if (tf.getBackend() !== c.name) throw new Error(`tf.getBackend() is ${tf.getBackend()} after starting ${c.name}`);
+      log.info('tf backend selected', { backend: chosen.name, variant: chosen.variant, threads: chosen.threads, skipped, forced: forced ?? null });
+      if (chosen.name === 'cpu') {
+        log.warn('tf backend is pure-JS cpu: fine for inference and tiny tests, far too slow to train real models', {});
+      }
+      return chosen;
+    } catch (err) {
+      const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? 'unknown error';
+      skipped.push({ variant: c.variant, reason });
+    }
+  }
+  const why = skipped.map((s) => `${s.variant}: ${s.reason}`).join('; ');
+  throw new Error(
+    forced !== undefined
+      ? `${TF_BACKEND_ENV}=${forced} but that backend is not available (${why})`
+      : `no TensorFlow.js backend could start (${why})`,
+  );
+}
+
+/**
+ * Picks and starts the backend once; later calls return the same result (options after the first are ignored
+ * unless they ask for a different backend, which is an error: one process, one backend).
+ */
+export function initTf(options: InitTfOptions = {}): Promise<TfBackendInfo> {
+  if (current !== null) {
+    return current.then((got) => {
+      const want = options.backend;
+      if (want !== undefined && want !== got.name) {
+        throw new Error(`initTf: backend ${got.name} is already in use; cannot switch to ${want} in this process`);
+      }
+      return got;
+    });
+  }
+  current = choose(options).then(
+    (got) => (info = got),
+    (err: unknown) => {
+      current = null;
+      throw err;
+    },
+  );
+  return current;
+}
+
+/** The active backend's name, for metric labels and reports. Throws before `initTf()` has resolved. */
+export function backendName(): BackendName {
+  if (info === null) throw new Error('backendName(): call and await initTf() first');
+  return info.name;
+}
+
+/** Everything `initTf()` decided, or null before it resolved. */
+export function backendInfo(): TfBackendInfo | null {
+  return info;
+}

@@ -1,0 +1,49 @@
+// A faster gradient for tfjs-core's FusedBatchNorm (what tf.batchNorm and tf.layers.batchNormalization run).
+// tfjs-core's own gradient tiles 1/sqrt(var) to the full tensor shape and sums four full-size products; the
+// same formulas need only two reductions, Σdy and Σdy·(x-mean), and broadcasting multiplies. Values are
+// identical up to float rounding (checked against tfjs-core's gradient in test/unit/tf-gradients.test.ts).
+// Registered for every backend: a gradient is backend-neutral maths.
+import * as tf from '@tensorflow/tfjs';
+
+type Tensor = tf.Tensor;
+
+function reductionAxes(meanShape: number[], xShape: number[]): number[] {
+  return tf.backend_util.getReductionAxes(meanShape, xShape);
+}
+
+export const fastFusedBatchNormGrad: tf.GradConfig = {
+  kernelName: 'FusedBatchNorm',
+  inputsToSave: ['x', 'mean', 'variance', 'scale'],
+  gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
+    const g = dy as Tensor;
+    const eps = (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
+    const [x, mean, variance, scale] = saved as [Tensor, Tensor, Tensor, Tensor | undefined];
+    const axes = mean.rank === 1 ? reductionAxes(mean.shape, x.shape) : [];
+    const reduce = (t: Tensor): Tensor => tf.reshape(axes.length > 0 ? tf.sum(t, axes) : t, mean.shape);
+    const inv = tf.rsqrt(tf.add(variance, tf.scalar(eps)));
+    const s = scale ?? tf.scalar(1);
+    // Shared by several inputs' gradients, so computed here: the engine runs each closure below in its own tidy,
+    // which would dispose a value memoised by the first. Tensors made here live until the backward pass ends.
+    const sumDy = reduce(g);
+    const sumDyXc = reduce(tf.mul(g, tf.sub(x, mean)));
+    const getSumDy = (): Tensor => sumDy;
+    const getSumDyXc = (): Tensor => sumDyXc;
+    return {
+      x: () => tf.mul(g, tf.mul(inv, s)),
+      mean: () => tf.neg(tf.mul(tf.mul(inv, s), getSumDy())),
+      variance: () => tf.mul(tf.mul(tf.mul(tf.pow(inv, tf.scalar(3)), s), tf.scalar(-0.5)), getSumDyXc()),
+      scale: () => tf.mul(inv, getSumDyXc()),
+      offset: () => getSumDy(),
+    };
+  },
+};
+
+let done = false;
+
+/** Idempotent; replaces tfjs-core's FusedBatchNorm gradient for all backends. */
+export function registerFastGradients(): void {
+  if (done) return;
+  tf.unregisterGradient('FusedBatchNorm');
+  tf.registerGradient(fastFusedBatchNormGrad);
+  done = true;
+}

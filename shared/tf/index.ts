@@ -1,0 +1,17 @@
+// shared/tf: the one module model code imports TensorFlow.js from.
+//   import { tf, initTf, backendName } from '../../shared/tf/index.js';
+//   await initTf();            // once, at start-up: picks tensorflow-gpu > tensorflow > wasm > cpu
+import * as tf from '@tensorflow/tfjs';
+
+export { tf };
+export {
+  initTf,
+  backendName,
+  backendInfo,
+  BACKEND_NAMES,
+  TF_BACKEND_ENV,
+  TF_THREADS_ENV,
+  type BackendName,
+  type InitTfOptions,
+  type TfBackendInfo,
+} from './backend.js';

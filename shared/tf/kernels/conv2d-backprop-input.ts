@@ -1,0 +1,71 @@
+// Conv2DBackpropInput (the input gradient of conv2d, i.e. the forward pass of a transposed convolution) as ONE
+// stride-1 conv2d plus depth-to-space ("sub-pixel" form). The wasm backend's own kernel is a slow scatter loop
+// (~3 GFLOP/s); this runs on XNNPACK's convolution like every forward conv.
+//
+// With stride s, filter k and top padding P, an output row i of the full (uncropped) result t = i + P = u·s + r
+// receives dy[u - m] · w[m·s + r] for m = 0..M-1, M = ceil(k / s). So every phase r is a stride-1 correlation
+// of dy with an M-tap sub-filter, and the s·s phases of both axes are the s·s·ci output channels of one conv:
+//   filter'[jh, jw, co, (rh·s + rw)·ci + c] = w[(M-1-jh)·s + rh, (M-1-jw)·s + rw, c, co]   (0 beyond k)
+// dy is padded by M-1 on top/left; depth-to-space interleaves the phases; a slice removes the padding rows.
+// When k is a multiple of s (DCGAN's 4/2) no multiply is wasted.
+import * as tf from '@tensorflow/tfjs';
+import { type KernelArgs, type KernelFn, type TensorInfo, requireNhwc, withScope } from './kernel-scope.js';
+
+export function conv2dBackpropInputViaConv(args: KernelArgs, backendName: string, fallback?: KernelFn): TensorInfo {
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs ?? {};
+  requireNhwc('Conv2DBackpropInput', attrs.dataFormat);
+  const inputShape = attrs.inputShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as 'same' | 'valid' | number | tf.backend_util.ExplicitPadding,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  const { strideHeight: sh, strideWidth: sw, filterHeight: kh, filterWidth: kw } = info;
+  if (sh !== sw && fallback !== undefined) return fallback(args) as TensorInfo; // depth-to-space needs a square block
+  if (sh !== sw) throw new Error('Conv2DBackpropInput: unequal strides need the fallback kernel');
+  const [n, h, w, ci] = inputShape;
+  const [, oh, ow, co] = dy.shape as [number, number, number, number];
+  const { top, left } = info.padInfo;
+  const s2 = sh * sw;
+  const mh = Math.ceil(kh / sh);
+  const mw = Math.ceil(kw / sw);
+
+  return withScope(args.backend, backendName, (s) => {
+    // filter' by one gather over the taps (row kh·kw of the padded filter is zeros), then channels reordered.
+    const taps = kh * kw;
+    const w2 = s.view(filter, [taps, ci * co]);
+    const wz = s.run('PadV2', { x: w2 }, { paddings: [[0, 1], [0, 0]], constantValue: 0 });
+    const idx: number[] = [];
+    for (let jh = 0; jh < mh; jh++) {
+      for (let jw = 0; jw < mw; jw++) {
+        for (let rh = 0; rh < sh; rh++) {
+          for (let rw = 0; rw < sw; rw++) {
+            const th = (mh - 1 - jh) * sh + rh;
+            const tw = (mw - 1 - jw) * sw + rw;
+            idx.push(th < kh && tw < kw ? th * kw + tw : taps);
+          }
+        }
+      }
+    }
+    const g = s.run('GatherV2', { x: wz, indices: s.int32(idx) }, { axis: 0, batchDims: 0 });
+    const gt = s.run('Transpose', { x: s.view(g, [mh * mw, s2, ci, co]) }, { perm: [0, 3, 1, 2] });
+    const filt = s.view(gt, [mh, mw, co, s2 * ci]);
+
+    // Phase rows u = 0..U-1 cover the full output rows P..P+H-1.
+    const uh = Math.max(Math.floor((top + h - 1) / sh) + 1, oh);
+    const uw = Math.max(Math.floor((left + w - 1) / sw) + 1, ow);
+    const pad = [[0, 0], [mh - 1, uh - oh], [mw - 1, uw - ow], [0, 0]];
+    const y = s.run(
+      'Conv2D',
+      { x: dy, filter: filt },
+      { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined },
+    ); // [n, uh, uw, s2·ci]
+    const full = s2 > 1 ? s.run('DepthToSpace', { x: y }, { blockSize: sh, dataFormat: 'NHWC' }) : y;
+    if (top === 0 && left === 0 && full.shape[1] === h && full.shape[2] === w) return full;
+    return s.run('Slice', { x: full }, { begin: [0, top, left, 0], size: [n, h, w, ci] });
+  });
+}
