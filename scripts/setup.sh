@@ -33,3 +33,6 @@ fi
 
 # 3. A real S3 server for the integration tests.
 bash scripts/minio.sh >/dev/null
+
+# 4. kustomize and grpc_health_probe (Go module proxy) for the Kubernetes manifest and probe tests.
+bash scripts/kustomize.sh >/dev/null

@@ -2,11 +2,12 @@
 // (CLI, services, tests): chunking of bytes into ≤ 1 MiB messages on the way in, reassembly and
 // sha256 verification on the way out, and listings followed across pages.
 import { createHash } from 'node:crypto';
-import { Metadata } from '@grpc/grpc-js';
+import { Metadata, status } from '@grpc/grpc-js';
 import { callClientStream, callUnary, type CallExtras } from '../grpc/index.js';
 import type { CollectionRef, ImageRef, ImageSelection } from '../proto/cxrsynth/v1/common.js';
 import {
   type Blob,
+  BlobNamespace,
   type BlobRef,
   type Dataset,
   type GetBlobResponse,
@@ -96,4 +97,43 @@ export class StorageClient {
   getDataset(datasetId: string): Promise<Dataset> {
     return callUnary(this.raw, 'getDataset', { datasetId });
   }
+}
+
+/** Blob namespaces by the first segment of a key, as the storage layout names them. */
+const NAMESPACE_BY_PREFIX: Record<string, BlobNamespace> = {
+  models: BlobNamespace.MODELS,
+  assessments: BlobNamespace.ASSESSMENTS,
+  features: BlobNamespace.FEATURES,
+  evaluations: BlobNamespace.EVALUATIONS,
+};
+
+/** A key → bytes view of storage's blobs ("models/classifier/m1/model.json"), for tf.io handlers and caches. */
+export interface KeyedBlobs {
+  /** undefined when there is no such blob. */
+  getBytes(key: string): Promise<Uint8Array | undefined>;
+  /** Visible only once complete. */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+}
+
+export function blobRefForKey(key: string): BlobRef {
+  const slash = key.indexOf('/');
+  const namespace = slash > 0 ? NAMESPACE_BY_PREFIX[key.slice(0, slash)] : undefined;
+  if (namespace === undefined) throw new Error(`blob key "${key}" must start with one of ${Object.keys(NAMESPACE_BY_PREFIX).join(', ')}/`);
+  return { namespace, path: key.slice(slash + 1) };
+}
+
+export function keyedBlobs(storage: StorageClient): KeyedBlobs {
+  return {
+    async getBytes(key) {
+      try {
+        return (await storage.getBlob(blobRefForKey(key))).bytes;
+      } catch (err) {
+        if ((err as { code?: number }).code === status.NOT_FOUND) return undefined;
+        throw err;
+      }
+    },
+    async put(key, bytes) {
+      await storage.putBlob(blobRefForKey(key), bytes);
+    },
+  };
 }
