@@ -58,6 +58,7 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
       maxImagePixels: MAX_IMAGE_PIXELS,
       s3PartSize: 5 * MiB,
       probeIntervalMs: 500,
+      manifestCacheMs: 0, // every read re-reads and re-verifies its manifest
     });
   });
   afterAll(async () => {
@@ -283,6 +284,52 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     const badExpiry = await grpcError(callUnary(h.client, 'presignGet', { ...imageReq, expirySeconds: -5 }));
     expect(badExpiry.code).toBe(status.INVALID_ARGUMENT);
     expect((await grpcError(callUnary(h.client, 'presignGet', { expirySeconds: 1 }))).code).toBe(status.INVALID_ARGUMENT);
+  });
+
+  it('an upload the client cuts off midway records nothing', async () => {
+    const id = 'cut-off';
+    await callUnary(h.client, 'createDataset', { datasetId: id, description: '', source: '' });
+    const controller = new AbortController();
+    async function* upload() {
+      yield* imageMessages(dataset(id), [{ png: testPng(90) }, { png: testPng(91) }]);
+      const png = testPng(92, 64, 64);
+      const [header] = imageMessages(dataset(id), [{ png }]); // the header alone
+      yield header!;
+      yield { item: { $case: 'chunk' as const, chunk: png.subarray(0, 100) } }; // half an image, then the client goes away
+      await new Promise((r) => setTimeout(r, 200));
+      controller.abort();
+    }
+    const err = await grpcError(callClientStream(h.client, 'putImages', upload(), { signal: controller.signal }));
+    expect(err.code).toBe(status.CANCELLED);
+    // The server notices the cancellation; give it a moment to clean up, then nothing of the stream is recorded.
+    const deadline = Date.now() + 10_000;
+    while ((await keys(`datasets/${id}/images/`)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await keys(`datasets/${id}/images/`)).toEqual([]);
+    expect(await callUnary(h.client, 'getDataset', { datasetId: id })).toMatchObject({ state: CollectionState.OPEN, imageCount: 0 });
+    expect((await grpcError(callUnary(h.client, 'commitDataset', { datasetId: id }))).details).toMatch(/has no images/);
+  });
+
+  it('integrity is checked on read: a tampered image or manifest → DATA_LOSS, never wrong bytes', async () => {
+    const id = 'tamper';
+    await callUnary(h.client, 'createDataset', { datasetId: id, description: '', source: '' });
+    const png = testPng(77);
+    await putImages(h, dataset(id), [{ png }, { png: testPng(78) }]);
+    await callUnary(h.client, 'commitDataset', { datasetId: id });
+    expect((await getImage(h, dataset(id), sha(png))).bytes.equals(png)).toBe(true);
+    // Someone rewrites the stored object behind the service's back.
+    await h.service.store.put(`datasets/${id}/images/${sha(png)}.png`, testPng(79));
+    const bad = await grpcError(getImage(h, dataset(id), sha(png)));
+    expect(bad.code).toBe(status.DATA_LOSS);
+    expect(bad.details).toMatch(/failed its integrity check/);
+    const manifestKey = `datasets/${id}/manifest.json`;
+    const manifest = await h.service.store.getBytes(manifestKey);
+    await h.service.store.put(manifestKey, Buffer.from(manifest.toString().replace('"patientId":"p-1"', '"patientId":"p-9"')));
+    const badManifest = await grpcError(callUnary(h.client, 'getDataset', { datasetId: id }));
+    expect(badManifest.code).toBe(status.DATA_LOSS);
+    expect(badManifest.details).toMatch(/manifest of dataset tamper failed its integrity check/);
+    await h.service.store.put(manifestKey, Buffer.from('{"not":"json'));
+    expect((await grpcError(callUnary(h.client, 'listImages', { selection: { collection: dataset(id), split: 0, findings: [] }, pageSize: 0, pageToken: '' }))).code).toBe(status.DATA_LOSS);
+    await callUnary(h.client, 'deleteDataset', { datasetId: id });
   });
 
   describe('bad images are refused with INVALID_ARGUMENT and nothing is stored', () => {
