@@ -1,13 +1,14 @@
-// Between the project's float image (image.ts) and the lossless PNG that storage keeps (png.ts):
-// quantised at the image's own bit depth on the way out, scaled back to [0, 1] on the way in.
-import { fromUint16, fromUint8, toStoredPixels, type GrayImage } from './image.js';
+// Bridges the project's float GrayImage and the storage PNG codec (shared/images/png.ts, integer samples):
+// encode quantises at the image's own bit depth (8 or 16), decode keeps the file's depth. Lossless round trip for
+// images that came from 8/16-bit data.
+
+import { fromUint16, fromUint8, toUint16, toUint8, type GrayImage } from './image.js';
 import { decodePng, encodePng, type PngLimits } from './png.js';
 
-export function encodeGrayPng(image: GrayImage): Uint8Array {
-  const data = toStoredPixels(image);
-  return data instanceof Uint16Array
-    ? encodePng({ width: image.width, height: image.height, bitDepth: 16, data })
-    : encodePng({ width: image.width, height: image.height, bitDepth: 8, data });
+export function encodeGrayPng(img: GrayImage): Uint8Array {
+  return img.bitDepth === 16
+    ? encodePng({ width: img.width, height: img.height, bitDepth: 16, data: toUint16(img) })
+    : encodePng({ width: img.width, height: img.height, bitDepth: 8, data: toUint8(img) });
 }
 
 export function decodeGrayPng(bytes: Uint8Array, limits?: Partial<PngLimits>): GrayImage {

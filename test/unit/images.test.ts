@@ -6,6 +6,7 @@ import { normalizeMinMax, normalizePercentile, standardize, meanStd } from '../.
 import { decodeJpegGray } from '../../shared/images/jpeg.js';
 import { createRng } from '../../shared/images/rng.js';
 import { ImageDecodeError, ImageLimitError } from '../../shared/images/errors.js';
+import { decodeGrayPng, encodeGrayPng } from '../../shared/images/codec.js';
 
 function stripes(w: number, h: number, period: number) {
   const d = new Float32Array(w * h);
@@ -117,5 +118,19 @@ describe('rng', () => {
     let s = 0;
     for (let i = 0; i < 20000; i++) s += r.normal();
     expect(Math.abs(s / 20000)).toBeLessThan(0.03);
+  });
+});
+
+describe('PNG bridge', () => {
+  it('round-trips 8- and 16-bit images losslessly through the storage PNG codec', () => {
+    const p16 = Uint16Array.from({ length: 12 * 7 }, (_, i) => (i * 7919) % 65536);
+    const img16 = fromUint16(12, 7, p16);
+    const back16 = decodeGrayPng(encodeGrayPng(img16));
+    expect(back16.bitDepth).toBe(16);
+    expect(Array.from(toUint16(back16))).toEqual(Array.from(p16));
+    const p8 = Uint8Array.from({ length: 5 * 9 }, (_, i) => (i * 37) % 256);
+    const back8 = decodeGrayPng(encodeGrayPng(fromUint8(5, 9, p8)));
+    expect([back8.width, back8.height, back8.bitDepth]).toEqual([5, 9, 8]);
+    expect(Array.from(toUint8(back8))).toEqual(Array.from(p8));
   });
 });

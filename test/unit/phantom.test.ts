@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { planPhantomDataset, renderPhantomRecord, renderPhantom, type PhantomRecord } from '../../shared/data/phantom/index.js';
+import { planPhantomDataset, renderPhantomRecord, renderPhantom, storePhantomDataset, type PhantomRecord } from '../../shared/data/phantom/index.js';
+import type { ImportedImageMeta } from '../../shared/data/importers/index.js';
 import { DatasetInputError, STUDY_COUNTS, FINDINGS, parseCounts, type Finding } from '../../shared/data/findings.js';
 import { toUint8, type GrayImage } from '../../shared/images/image.js';
 
@@ -134,5 +135,21 @@ describe('phantom rendering', () => {
       if (Math.min(l, rr) < 0.1 * Math.max(l, rr)) oneSided++;
     }
     expect(oneSided).toBeGreaterThanOrEqual(9);
+  });
+});
+
+describe('storing the phantom dataset', () => {
+  it('puts every image into the sink with finding, patient id and its plan id, in plan order', async () => {
+    const got: { image: GrayImage; meta: ImportedImageMeta }[] = [];
+    const sink = { put: async (image: GrayImage, meta: ImportedImageMeta) => { got.push({ image, meta }); } };
+    const counts = { healthy: 3, bacterial: 2, viral: 1, fungal: 1, covid19: 1 };
+    const report = await storePhantomDataset(sink, { seed: 's', size: 24, counts });
+    expect(report.counts).toEqual(counts);
+    expect(report.imported).toBe(8);
+    const plan = planPhantomDataset({ seed: 's', counts });
+    expect(got.map((g) => g.meta.sourceId)).toEqual(plan.map((p) => p.id));
+    expect(got.map((g) => g.meta.patientId)).toEqual(plan.map((p) => p.patientId));
+    expect(Buffer.from(toUint8(got[0]!.image)).equals(Buffer.from(toUint8(renderPhantomRecord(plan[0]!, 24))))).toBe(true);
+    await expect(storePhantomDataset(sink, { size: 4 })).rejects.toThrow(DatasetInputError);
   });
 });

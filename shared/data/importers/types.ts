@@ -7,7 +7,7 @@ import type { GrayImage } from '../../images/image.js';
 import type { DecodeLimits } from '../../images/errors.js';
 import type { Finding, FindingCounts } from '../findings.js';
 
-export type SourceFormat = 'png' | 'jpeg' | 'dicom';
+export type SourceFormat = 'png' | 'jpeg' | 'dicom' | 'phantom';
 
 export interface ImportedImageMeta {
   finding: Finding;
@@ -19,6 +19,8 @@ export interface ImportedImageMeta {
   /** Frontal view when known (PA / AP). */
   view?: string;
   modality?: string;
+  /** Stable id within a synthetic source (phantom image id). Importers of real data never set it. */
+  sourceId?: string;
 }
 
 /** Where imported images go; the storage gRPC client implements this. put() resolves once the image is durable. */

@@ -5,3 +5,4 @@ export {
 export { renderPhantom, MIN_PHANTOM_SIZE, MAX_PHANTOM_SIZE, type PhantomImageSpec } from './render.js';
 export type { Anatomy } from './anatomy.js';
 export type { FindingPlan } from './lesions.js';
+export { storePhantomDataset, type StorePhantomOptions } from './store.js';
