@@ -9,6 +9,7 @@ import {
 import type { Logger } from '../shared/log/logger.js';
 import { createRegistry, startMetricsServer, type MetricsServer } from '../shared/prom/index.js';
 import { classifierService } from './classifier/main.js';
+import { registerComputeMetrics } from './compute-metrics.js';
 import { generatorService } from './generator/main.js';
 import { metricsService } from './metrics/main.js';
 import type { ServiceInstance, ServiceModule } from './service-module.js';
@@ -61,6 +62,7 @@ export async function startHost(options: HostOptions): Promise<Host> {
       const name = module.name;
       const log = logger.child({ service: name });
       const registry = createRegistry({ service: name });
+      registerComputeMetrics(registry);
       const connect = <C extends Client>(peer: ServiceName, ctor: ClientConstructor<C>): C => {
         const base = clientOptionsFromConfig(config, peer);
         const local = localAddress(peer);

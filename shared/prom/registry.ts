@@ -49,10 +49,12 @@ export function counter<L extends string = never>(registry: Registry, name: stri
   return new Counter<L>({ name, help, labelNames, registers: [registry] });
 }
 
-/** A `cxr_synth_*` gauge on `registry`. */
-export function gauge<L extends string = never>(registry: Registry, name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
+/** A `cxr_synth_*` gauge on `registry`; `collect` runs at every scrape, for values read on demand. */
+export function gauge<L extends string = never>(
+  registry: Registry, name: string, help: string, labelNames: readonly L[] = [], collect?: () => void | Promise<void>,
+): Gauge<L> {
   checkName(name, 'gauge');
-  return new Gauge<L>({ name, help, labelNames, registers: [registry] });
+  return new Gauge<L>({ name, help, labelNames, registers: [registry], ...(collect ? { collect } : {}) });
 }
 
 /** A `cxr_synth_*` histogram on `registry`; `buckets` in the metric's unit (seconds for `_seconds`). */
