@@ -1,17 +1,15 @@
-// MetricsService over real gRPC on loopback: phantom images from the data module, a small domain
-// classifier trained here on the real training images and stored in a real filesystem object store,
-// the real feature cache on the same store. The image source is an in-process collection of phantom
-// images (the storage service's ListImages/GetImage will stand in its place once it exists).
-import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+// MetricsService over real gRPC on loopback, backed by a real StorageService (filesystem backend) on
+// loopback too: phantom images uploaded as a dataset and as synthetic sets, a small domain classifier
+// trained here on the real images and stored as a model blob, and the feature cache in storage's
+// FEATURES namespace — every byte the metrics service reads goes through storage's RPCs.
 import { status, type ServiceError as GrpcError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { planPhantomDataset, renderPhantomRecord } from '../../shared/data/phantom/index.js';
-import { createClient, startServer, type RunningServer } from '../../shared/grpc/index.js';
+import { StorageClient } from '../../shared/clients/storage.js';
+import { callUnary, createClient, startServer, type RunningServer } from '../../shared/grpc/index.js';
+import { encodeGrayPng } from '../../shared/images/codec.js';
 import { createImage, type GrayImage } from '../../shared/images/image.js';
-import { CollectionKind, Finding, Split, type ImageRef, type ImageSelection, type Prediction } from '../../shared/proto/cxrsynth/v1/common.js';
+import { CollectionKind, Finding, Split, type ImageSelection, type Prediction } from '../../shared/proto/cxrsynth/v1/common.js';
 import {
   MetricsServiceClient,
   MetricsServiceService,
@@ -20,60 +18,17 @@ import {
   type ImageQualityResponse,
   type ImageQualityResult,
 } from '../../shared/proto/cxrsynth/v1/metrics.js';
-import { FsObjectStore } from '../../services/storage/backends/fs.js';
 import { blobStoreIOHandler } from '../../services/metrics/features/artifacts.js';
 import { FeatureCache } from '../../services/metrics/features/feature-cache.js';
-import { objectStoreBlobs } from '../../services/metrics/features/object-store-blobs.js';
 import { storageNetworks } from '../../services/metrics/features/provider.js';
 import { tf } from '../../services/metrics/features/tf.js';
 import { createMetricsService, METRICS_POLICY } from '../../services/metrics/service.js';
-import type { EvaluationSource, ImageSource } from '../../services/metrics/sources.js';
+import type { EvaluationSource } from '../../services/metrics/sources.js';
+import { storageBlobStore, storageImageSource } from '../../services/metrics/storage-client.js';
+import { startStorage, type StorageHarness } from '../support/minio-storage.js';
 
 const SIZE = 32;
 const FINDING_OF: Record<string, Finding> = { healthy: Finding.HEALTHY, bacterial: Finding.BACTERIAL, viral: Finding.VIRAL, fungal: Finding.FUNGAL, covid19: Finding.COVID19 };
-
-interface Entry {
-  ref: ImageRef;
-  image: GrayImage;
-}
-
-/** Collections of images held in memory, answering like storage's ListImages/GetImage would. */
-class Collections implements ImageSource {
-  readonly byId = new Map<string, Entry[]>();
-  add(kind: CollectionKind, id: string, images: Array<{ image: GrayImage; finding: Finding }>): void {
-    this.byId.set(
-      id,
-      images.map(({ image, finding }) => ({
-        image,
-        ref: {
-          collection: { kind, id },
-          sha256: createHash('sha256').update(new Uint8Array(image.data.buffer)).digest('hex'),
-          finding,
-          width: image.width,
-          height: image.height,
-          bitDepth: 8,
-          patientId: '',
-          split: kind === CollectionKind.DATASET ? Split.TRAIN : Split.UNSPECIFIED,
-          fold: 0,
-          sizeBytes: image.data.length,
-          view: '',
-        },
-      })),
-    );
-  }
-  async list(sel: ImageSelection): Promise<ImageRef[]> {
-    const entries = this.byId.get(sel.collection!.id) ?? [];
-    return entries
-      .filter((e) => sel.split === Split.UNSPECIFIED || e.ref.split === sel.split)
-      .filter((e) => sel.findings.length === 0 || sel.findings.includes(e.ref.finding))
-      .map((e) => e.ref);
-  }
-  async read(ref: ImageRef): Promise<GrayImage> {
-    const e = this.byId.get(ref.collection!.id)!.find((x) => x.ref.sha256 === ref.sha256);
-    if (!e) throw new Error(`no image ${ref.sha256}`);
-    return e.image;
-  }
-}
 
 function phantoms(seed: string, perClass: number): Array<{ image: GrayImage; finding: Finding }> {
   const recs = planPhantomDataset({ seed, counts: { healthy: perClass, bacterial: perClass, viral: perClass, fungal: perClass, covid19: perClass } });
@@ -87,7 +42,7 @@ function shifted(img: GrayImage): GrayImage {
   return createImage(SIZE, SIZE, 8, out);
 }
 
-const dataset = (id: string): ImageSelection => ({ collection: { kind: CollectionKind.DATASET, id }, split: Split.TRAIN, findings: [] });
+const dataset = (id: string): ImageSelection => ({ collection: { kind: CollectionKind.DATASET, id }, split: Split.UNSPECIFIED, findings: [] });
 const synthetic = (id: string): ImageSelection => ({ collection: { kind: CollectionKind.SYNTHETIC_SET, id }, split: Split.UNSPECIFIED, findings: [] });
 
 function request(over: Partial<ImageQualityRequest>): ImageQualityRequest {
@@ -107,10 +62,18 @@ function request(over: Partial<ImageQualityRequest>): ImageQualityRequest {
   };
 }
 
-let dir: string;
+let storage: StorageHarness;
 let server: RunningServer;
 let client: MetricsServiceClient;
-const collections = new Collections();
+
+async function upload(store: StorageClient, kind: CollectionKind, id: string, images: Array<{ image: GrayImage; finding: Finding }>): Promise<void> {
+  const uploads = images.map(({ image, finding }, i) => ({ header: { finding, patientId: `p${i}`, split: Split.UNSPECIFIED, view: 'PA' }, png: encodeGrayPng(image) }));
+  if (kind === CollectionKind.DATASET) await callUnary(store.raw, 'createDataset', { datasetId: id, description: '', source: 'phantom' });
+  else await callUnary(store.raw, 'createSyntheticSet', { setId: id, description: '', provenance: { modelKind: 'phantom', modelId: id, checkpointStep: 1, seed: 1, finding: Finding.UNSPECIFIED, backend: 'cpu', params: {} } });
+  await store.putImages({ kind, id }, uploads);
+  if (kind === CollectionKind.DATASET) await callUnary(store.raw, 'commitDataset', { datasetId: id });
+  else await callUnary(store.raw, 'commitSyntheticSet', { setId: id });
+}
 const evaluations = new Map<string, Prediction[]>();
 
 async function imageQuality(req: ImageQualityRequest): Promise<{ events: ImageQualityResponse[]; result: ImageQualityResult }> {
@@ -131,18 +94,17 @@ async function failure(req: ImageQualityRequest): Promise<GrpcError> {
 }
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'metrics-service-'));
-  const store = new FsObjectStore(dir);
-  await store.init();
-  const blobs = objectStoreBlobs(store);
+  storage = await startStorage({ backend: 'fs', probeIntervalMs: 500 });
+  const store = new StorageClient(storage.client);
+  const blobs = storageBlobStore(store);
 
   const real = phantoms('metrics-real', 8);
   const heldOut = phantoms('metrics-heldout', 8);
-  collections.add(CollectionKind.DATASET, 'phantom', real);
-  collections.add(CollectionKind.SYNTHETIC_SET, 'same', heldOut);
-  collections.add(CollectionKind.SYNTHETIC_SET, 'shifted', heldOut.map((p) => ({ image: shifted(p.image), finding: p.finding })));
-  collections.add(CollectionKind.SYNTHETIC_SET, 'copies', real.slice(0, 12));
-  collections.add(CollectionKind.SYNTHETIC_SET, 'single', heldOut.slice(0, 1));
+  await upload(store, CollectionKind.DATASET, 'phantom', real);
+  await upload(store, CollectionKind.SYNTHETIC_SET, 'same', heldOut);
+  await upload(store, CollectionKind.SYNTHETIC_SET, 'shifted', heldOut.map((p) => ({ image: shifted(p.image), finding: p.finding })));
+  await upload(store, CollectionKind.SYNTHETIC_SET, 'copies', real.slice(0, 12));
+  await upload(store, CollectionKind.SYNTHETIC_SET, 'single', heldOut.slice(0, 1));
 
   // the domain network: a small CNN trained for a few epochs on the real training images
   tf.setBackend('cpu');
@@ -164,7 +126,7 @@ beforeAll(async () => {
 
   const source: EvaluationSource = { predictions: async (id) => evaluations.get(id) };
   server = await startServer({
-    services: [{ definition: MetricsServiceService, implementation: createMetricsService({ images: collections, networks: storageNetworks(blobs), cache: new FeatureCache(blobs), evaluations: source }), policy: METRICS_POLICY }],
+    services: [{ definition: MetricsServiceService, implementation: createMetricsService({ images: storageImageSource(store), networks: storageNetworks(blobs), cache: new FeatureCache(blobs), evaluations: source }), policy: METRICS_POLICY }],
     port: 0,
   });
   client = createClient(MetricsServiceClient, { addresses: [`127.0.0.1:${server.port}`], deadlineMs: 120_000, retry: { maxAttempts: 1, initialBackoffMs: 50, maxBackoffMs: 50 } });
@@ -173,7 +135,7 @@ beforeAll(async () => {
 afterAll(async () => {
   client?.close();
   await server?.shutdown(1000);
-  await rm(dir, { recursive: true, force: true });
+  await storage?.close();
 });
 
 describe('ImageQuality over gRPC', () => {

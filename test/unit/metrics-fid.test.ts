@@ -72,7 +72,7 @@ describe('eigh', () => {
     const u = [0.5, -0.5, 0.5, 0.5];
     const h = u.map((ui, i) => u.map((uj, j) => (i === j ? 1 : 0) - 2 * ui * uj));
     const dvals = [3, 3, 0, -1];
-    const a = h.map((hi, i) => h.map((_, j) => dvals.reduce((s, dk, k) => s + hi[k]! * dk * h[j]![k]!, 0)));
+    const a = h.map((hi) => h.map((_, j) => dvals.reduce((s, dk, k) => s + hi[k]! * dk * h[j]![k]!, 0)));
     const values = eigvalsh(fromRows(a));
     expect(Array.from(values).map((x) => Number(x.toFixed(12)))).toEqual([-1, 0, 3, 3]);
   });
