@@ -51,16 +51,21 @@ export function renderPhantom(spec: PhantomImageSpec, size: number): GrayImage {
   const k = rng.uniform(1.05, 1.45); // exposure: larger k = less penetration, whiter film
   const lo = rng.uniform(0.0, 0.05), hi = rng.uniform(0.8, 0.92);
   const gamma = rng.uniform(0.85, 1.2);
+  // Detector signal at the supersampled resolution; the area downsample integrates it per output pixel (as a
+  // detector element does), and the display window and gamma are applied after that, at the target size.
   const big = new Float32Array(n * n);
   for (let i = 0; i < big.length; i++) {
     const t = tissue[i]!, l = lung[i]!;
     const d = t * (1 - 0.8 * l) + post[i]! + ant[i]! - medulla[i]! + content[i]! * l - air[i]! * t;
-    const signal = 1 - Math.exp(-k * Math.max(0, d));
-    const w = (signal - lo) / (hi - lo);
-    big[i] = w <= 0 ? 0 : w >= 1 ? 1 : Math.pow(w, gamma);
+    big[i] = d > 0 ? 1 - Math.exp(-k * d) : 0;
   }
-  if (rng.chance(0.85)) paintMarker(big, n, rng);
+  if (rng.chance(0.85)) paintMarker(big, n, rng, hi + 0.1 * (hi - lo));
   const small = resize(createImage(n, n, 8, big), size, size, { filter: 'area' });
+  const out = small.data;
+  for (let i = 0; i < out.length; i++) {
+    const w = (out[i]! - lo) / (hi - lo);
+    out[i] = w <= 0 ? 0 : w >= 1 ? 1 : Math.pow(w, gamma);
+  }
   addNoise(small.data, size, rng);
   return small;
 }
@@ -93,7 +98,7 @@ function paintAir(r: Raster, air: Float32Array, a: Anatomy, rng: Rng): void {
   }
 }
 
-function paintMarker(img: Float32Array, n: number, rng: Rng): void {
+function paintMarker(img: Float32Array, n: number, rng: Rng, value: number): void {
   const letter = rng.chance(0.5) ? 'R' : 'L';
   // Convention: R on the patient's right (image left), L on the image right; a few films are marked oddly.
   const leftSide = (letter === 'R') !== rng.chance(0.1);
@@ -102,12 +107,11 @@ function paintMarker(img: Float32Array, n: number, rng: Rng): void {
   const u0 = leftSide ? rng.uniform(0.03, 0.12) : rng.uniform(0.83, 0.92);
   const v0 = rng.uniform(0.03, 0.12);
   const glyph = GLYPHS[letter];
-  const bright = rng.uniform(0.9, 1);
   for (let py = Math.floor(v0 * n); py < Math.ceil((v0 + h) * n); py++) {
     for (let px = Math.floor(u0 * n); px < Math.ceil((u0 + 5 * cell) * n); px++) {
       const gx = Math.floor(((px + 0.5) / n - u0) / cell), gy = Math.floor(((py + 0.5) / n - v0) / cell);
       if (gx < 0 || gy < 0 || gx > 4 || gy > 6 || px < 0 || py < 0 || px >= n || py >= n) continue;
-      if (glyph[gy]![gx] === '1') img[py * n + px] = bright;
+      if (glyph[gy]![gx] === '1') img[py * n + px] = value; // lead: fully attenuating, white on the film
     }
   }
 }
