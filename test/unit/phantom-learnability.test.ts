@@ -44,7 +44,7 @@ describe('phantom learnability', () => {
     model.add(tf.layers.dense({ units: FINDINGS.length, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }));
     model.compile({ optimizer: tf.train.adam(3e-3), loss: 'categoricalCrossentropy' });
     await model.fit(train.x, train.y, { epochs: 30, batchSize: 16, shuffle: false, verbose: 0 });
-    const pred = (model.predict(test.x) as tf.Tensor).argMax(1).dataSync();
+    const pred = (model.predict(test.x) as tfjs.Tensor).argMax(1).dataSync();
     const correct = test.labels.filter((y, i) => pred[i] === y).length;
     const acc = correct / test.labels.length;
     // Chance is 0.2 with balanced classes; with ~100 test images, 0.4 is five standard deviations above it.

@@ -17,7 +17,7 @@ function randomItems(seed: number, patients: number): SplitItem[] {
   return out;
 }
 
-function expectNoPatientLeak<S>(items: SplitItem[], a: ReadonlyMap<string, S>) {
+function expectNoPatientLeak<S extends string | number>(items: SplitItem[], a: ReadonlyMap<string, S>) {
   const where = new Map<string, S>();
   for (const it of items) {
     const s = a.get(it.id);
@@ -27,7 +27,7 @@ function expectNoPatientLeak<S>(items: SplitItem[], a: ReadonlyMap<string, S>) {
   }
 }
 
-function expectShares<S>(items: SplitItem[], a: ReadonlyMap<string, S>, fractions: Map<S, number>) {
+function expectShares<S extends string | number>(items: SplitItem[], a: ReadonlyMap<string, S>, fractions: Map<S, number>) {
   const counts = splitCounts(items, a);
   for (const f of FINDINGS) {
     const total = items.filter((i) => i.finding === f).length;
