@@ -12,7 +12,8 @@ import { failedPrecondition, invalidArgument, notFound, cancelled } from '../../
 import { clientStream, serverStream, unary, type CallContext } from '../../shared/grpc/handlers.js';
 import type { MethodPolicy } from '../../shared/grpc/auth.js';
 import type { PngLimits } from '../../shared/images/png.js';
-import type { ImageRef } from '../../shared/proto/cxrsynth/v1/common.js';
+import type { CollectionRef, ImageRef } from '../../shared/proto/cxrsynth/v1/common.js';
+import { StorageServiceService } from '../../shared/proto/cxrsynth/v1/storage.js';
 import type {
   BlobRef, GetBlobRequest, GetBlobResponse, GetImageRequest, GetImageResponse, Provenance, PutBlobRequest, PutImagesRequest,
   StorageServiceServer,
@@ -39,15 +40,22 @@ export interface StorageDeps {
   logger: Logger;
 }
 
-/** Who may call what. Hospitals only classify: they get no storage access. */
+/** Who may call what: every method of the definition (whatever the generated code holds). Hospitals only
+ *  classify: they get no storage access. */
 const STAFF = ['researcher', 'service', 'admin'] as const;
 export const STORAGE_POLICY: MethodPolicy = Object.fromEntries(
-  [
-    'CreateDataset', 'PutImages', 'CommitDataset', 'GetDataset', 'ListDatasets', 'DeleteDataset', 'SetSplits',
-    'ListImages', 'GetImage', 'CreateSyntheticSet', 'CommitSyntheticSet', 'GetSyntheticSet', 'ListSyntheticSets',
-    'DeleteSyntheticSet', 'PutBlob', 'GetBlob', 'StatBlob', 'ListBlobs', 'DeleteBlob', 'PresignGet',
-  ].map((m) => [m, STAFF]),
+  Object.values(StorageServiceService).map((m) => [m.path.slice(m.path.lastIndexOf('/') + 1), STAFF]),
 );
+
+/** Images fetched ahead of the one being sent by GetImages. */
+const GET_IMAGES_PREFETCH = 16;
+const GET_IMAGES_MAX = 1000;
+
+/** GetImages (batched GetImage), typed structurally so this module builds before and after the proto has it. */
+interface GetImagesRequestLike {
+  collection?: CollectionRef | undefined;
+  sha256: string[];
+}
 
 const PATIENT_ID = /^[A-Za-z0-9._:-]{0,128}$/;
 const VIEW = /^[A-Za-z0-9_-]{0,16}$/;
@@ -219,6 +227,38 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
     return blobMessage(info);
   };
 
+  /** Streams many images of one collection: header then chunks per image, in request order, reads prefetched. */
+  const getImages = async (req: GetImagesRequestLike, send: (m: GetImageResponse) => Promise<void>) => {
+    if (!req.collection) throw invalidArgument('collection is required', { field: 'collection' });
+    const kind = collectionKind(req.collection.kind, 'collection.kind');
+    const id = validateId(kind, req.collection.id, 'collection.id');
+    if (req.sha256.length === 0 || req.sha256.length > GET_IMAGES_MAX) {
+      throw invalidArgument(`sha256 must list 1 to ${GET_IMAGES_MAX} images (got ${req.sha256.length})`, { field: 'sha256' });
+    }
+    const shas = req.sha256.map((s, i) => validateSha256(s, `sha256[${i}]`));
+    const { bySha } = await collections.manifest(kind, id);
+    // Every image is checked before the first byte is sent, so an unknown one fails the call cleanly.
+    const entries = shas.map((s) => {
+      const e = bySha.get(s);
+      if (!e) throw notFound(`no image ${s} in ${kindNoun(kind)} ${id}`);
+      return e;
+    });
+    const reads: (Promise<Buffer> | undefined)[] = [];
+    const start = (i: number) => {
+      if (i >= shas.length || reads[i]) return;
+      const read = readImage(store, kind, id, shas[i]!);
+      read.catch(() => undefined); // awaited below; this only stops an early failure counting as unhandled
+      reads[i] = read;
+    };
+    for (let i = 0; i < GET_IMAGES_PREFETCH; i++) start(i);
+    for (let i = 0; i < shas.length; i++) {
+      const bytes = await reads[i]!;
+      start(i + GET_IMAGES_PREFETCH);
+      await send({ part: { $case: 'header', header: imageRef(kind, id, entries[i]!) } });
+      for await (const chunk of chunksOf(bytes)) await send({ part: { $case: 'chunk', chunk } });
+    }
+  };
+
   return {
     createDataset: unary((req) =>
       guard(async () => {
@@ -296,6 +336,8 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         for await (const chunk of chunksOf(bytes)) await send({ part: { $case: 'chunk', chunk } });
       }),
     ),
+    // Served once the generated definition has GetImages (storage.proto); an extra key is ignored before that.
+    getImages: serverStream<GetImagesRequestLike, GetImageResponse>((req, send) => guard(() => getImages(req, send))),
     createSyntheticSet: unary((req) =>
       guard(async () => {
         const id = validateId('synthetic', req.setId, 'set_id');
