@@ -1,5 +1,5 @@
 // Rough speed check of the native backend against the PyTorch CPU peer, for docs/native-tensorflow.md:
-//   node --import tsx scripts/tfjs-native/bench.ts [gan|resnet] [iterations] [torch-script]
+//   node --import tsx scripts/tfjs-native/bench.ts [gan|resnet] [iterations] [threads] [torch-script]
 // Builds the two models of ../shared/peer/README.md with tf.layers (NHWC), times one training iteration on the
 // `tensorflow` backend, between two runs of the PyTorch script (same machine, same minute).
 // The project's benchmark is `npm run bench -- compute` (bench/compute.ts, compute engineer); this is the install-time
@@ -11,7 +11,11 @@ import type * as tfjs from '@tensorflow/tfjs';
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const which = process.argv[2] ?? 'gan';
 const iters = Number(process.argv[3] ?? 5);
-const torchScript = process.argv[4] ?? new URL('../../../shared/peer/bench_torch.py', import.meta.url).pathname;
+const threads = Number(process.argv[4] ?? 2);
+const torchScript = process.argv[5] ?? new URL('../../../shared/peer/bench_torch.py', import.meta.url).pathname;
+// TensorFlow reads its pool sizes when the eager context is created, i.e. during the import below.
+process.env.TF_NUM_INTRAOP_THREADS = String(threads);
+process.env.TF_NUM_INTEROP_THREADS = String(threads);
 const mod = await import('@tensorflow/tfjs-node');
 const tf = (mod.default ?? mod) as unknown as typeof tfjs; // CJS package: the namespace or its default, depending on the loader
 if (tf.getBackend() !== 'tensorflow') throw new Error(`backend is ${tf.getBackend()}, not tensorflow`);
@@ -95,34 +99,45 @@ function resnetStep(): () => void {
 }
 
 const step = which === 'gan' ? ganStep() : resnetStep();
-function measure(): { median: number; times: number[] } {
+function measure(): { median: number; times: number[]; cpuMs: number } {
   for (let i = 0; i < 2; i++) step(); // warm-up: first calls allocate and pick oneDNN primitives
   const times: number[] = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < iters; i++) {
     const t = performance.now();
     step(); // tfjs-node executes eagerly and synchronously (TFE_Execute): the step is done when it returns
     times.push(performance.now() - t);
   }
+  const cpu = process.cpuUsage(cpu0);
   const sorted = [...times].sort((a, b) => a - b);
-  return { median: sorted[Math.floor(sorted.length / 2)]!, times };
+  return { median: sorted[Math.floor(sorted.length / 2)]!, times, cpuMs: (cpu.user + cpu.system) / 1000 / iters };
 }
 
-// PyTorch before and after ours: the machine is shared, so a ratio against one neighbouring run can mislead.
+// The machine is shared, so wall time swings with the neighbours' load: PyTorch runs before and after ours, and both
+// sides also report CPU time per iteration (all threads), which contention inflates far less. PyTorch's CPU time per
+// iteration is the difference between a run of 2n and a run of n iterations (same start-up and warm-up in both).
 const python = '/usr/bin/python3';
-function torchMedian(): number | null {
+const RUSAGE = 'import resource, subprocess, sys; out = subprocess.run(sys.argv[1:], capture_output=True, text=True, check=True).stdout; ' +
+  'r = resource.getrusage(resource.RUSAGE_CHILDREN); print(out.strip()); print(r.ru_utime + r.ru_stime)';
+function torchRun(n: number): { median: number; cpuS: number } | null {
   if (!existsSync(torchScript) || !existsSync(python)) return null;
-  const out = execFileSync(python, [torchScript, which, '2', String(iters)], { encoding: 'utf8' }).trim();
-  console.log(out);
-  const m = /'median_ms': ([\d.]+)/.exec(out);
-  return m ? Number(m[1]) : null;
+  const out = execFileSync(python, ['-c', RUSAGE, python, torchScript, which, String(threads), String(n)], { encoding: 'utf8' }).trim().split('\n');
+  console.log(out[0]);
+  const m = /'median_ms': ([\d.]+)/.exec(out[0] ?? '');
+  return m ? { median: Number(m[1]), cpuS: Number(out[1]) } : null;
 }
-const before = torchMedian();
+const before = torchRun(iters);
 const ours = measure();
-const after = torchMedian();
-console.log(JSON.stringify({ engine: 'tfjs-node', tensorflow: (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version, model: which, median_ms: Math.round(ours.median), times: ours.times.map(Math.round), numTensors: tf.memory().numTensors }));
-if (before !== null && after !== null) {
-  const torch = (before + after) / 2;
-  console.log(`RESULT native-${which} ratio=${(ours.median / torch).toFixed(2)} tensorflow_ms=${Math.round(ours.median)} torch_ms=${Math.round(torch)} (torch before ${before}, after ${after})`);
+const after = torchRun(2 * iters);
+console.log(JSON.stringify({ engine: 'tfjs-node', tensorflow: (tf.backend() as unknown as { binding: { TF_Version: string } }).binding.TF_Version, model: which, threads, median_ms: Math.round(ours.median), cpu_ms_per_iter: Math.round(ours.cpuMs), times: ours.times.map(Math.round), numTensors: tf.memory().numTensors }));
+if (before && after) {
+  const torch = (before.median + after.median) / 2;
+  const torchCpuMs = ((after.cpuS - before.cpuS) * 1000) / iters;
+  console.log(
+    `RESULT native-${which} threads=${threads} ratio=${(ours.median / torch).toFixed(2)} cpu_ratio=${(ours.cpuMs / torchCpuMs).toFixed(2)} ` +
+      `tensorflow_ms=${Math.round(ours.median)} torch_ms=${Math.round(torch)} (torch before ${before.median}, after ${after.median}) ` +
+      `tensorflow_cpu_ms=${Math.round(ours.cpuMs)} torch_cpu_ms=${Math.round(torchCpuMs)}`,
+  );
 } else {
   console.log(`(PyTorch peer not run: ${torchScript} or ${python} missing)`);
 }
