@@ -83,7 +83,9 @@ function assignGroups(groups: Group[], fractions: readonly number[], rng: Return
         count[from]! += n; count[to]! -= n;
       }
     }
-    for (let gi = 0; gi < groups.length && !improved; gi++) {
+    // Pairwise swaps are quadratic: only for classes of moderate size (big classes end within one image anyway,
+    // since they have many single-image patients for the greedy pass to finish with).
+    for (let gi = 0; gi < groups.length && !improved && groups.length <= 2000; gi++) {
       for (let gj = gi + 1; gj < groups.length && !improved; gj++) {
         const bi = bin[gi]!, bj = bin[gj]!;
         const ni = groups[gi]!.ids.length, nj = groups[gj]!.ids.length;
