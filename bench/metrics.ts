@@ -14,6 +14,7 @@ import { matrix, type Matrix } from '../services/metrics/linalg/matrix.js';
 import { fid } from '../services/metrics/quality/fid.js';
 import { kid } from '../services/metrics/quality/kid.js';
 import { createRng } from '../services/metrics/stats/rng.js';
+import { initTf } from '../shared/tf/index.js';
 
 function features(n: number, d: number, seed: number, shift: number): Matrix {
   const rng = createRng(seed);
@@ -69,6 +70,7 @@ export async function run(): Promise<void> {
     }
   }
 
+  await initTf();
   const size = 128;
   const batchSize = 32;
   const count = 128;

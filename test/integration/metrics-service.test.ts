@@ -22,6 +22,7 @@ import { blobStoreIOHandler } from '../../services/metrics/features/artifacts.js
 import { FeatureCache } from '../../services/metrics/features/feature-cache.js';
 import { storageNetworks } from '../../services/metrics/features/provider.js';
 import { tf } from '../../services/metrics/features/tf.js';
+import { backendName, initTf } from '../../shared/tf/index.js';
 import { createMetricsService, METRICS_POLICY } from '../../services/metrics/service.js';
 import type { EvaluationSource } from '../../services/metrics/sources.js';
 import { storageBlobStore, storageImageSource } from '../../services/metrics/storage-client.js';
@@ -107,7 +108,7 @@ beforeAll(async () => {
   await upload(store, CollectionKind.SYNTHETIC_SET, 'single', heldOut.slice(0, 1));
 
   // the domain network: a small CNN trained for a few epochs on the real training images
-  tf.setBackend('cpu');
+  await initTf();
   const input = tf.input({ shape: [SIZE, SIZE, 1] });
   let x = tf.layers.conv2d({ filters: 8, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }).apply(input) as tf.SymbolicTensor;
   x = tf.layers.conv2d({ filters: 16, kernelSize: 3, strides: 2, activation: 'relu', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }).apply(x) as tf.SymbolicTensor;
@@ -144,7 +145,7 @@ describe('ImageQuality over gRPC', () => {
     const moved = await imageQuality(request({ synthetic: synthetic('shifted') }));
     expect(same.result.featureNetwork).toBe('domain');
     expect(same.result.featureDim).toBe(16);
-    expect(same.result.backend).toBe('cpu');
+    expect(same.result.backend).toBe(backendName());
     const a = same.result.scores[0]!;
     const b = moved.result.scores[0]!;
     expect(a).toMatchObject({ finding: Finding.UNSPECIFIED, nReal: 40, nSynthetic: 40, msSsimPairs: 780 });

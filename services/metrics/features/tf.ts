@@ -1,7 +1,7 @@
-// The one place the metrics code imports TensorFlow.js from. The compute engineer's shared/tf picks
-// the backend for the whole process; until it lands we import @tensorflow/tfjs directly (cpu backend
-// unless the process chose another). Switching is a one-line change here.
-import * as tf from '@tensorflow/tfjs';
+// The metrics code's handle on TensorFlow.js: the project's shared/tf (one tf instance, backend chosen
+// once at start-up by initTf in main.ts). backendName() asks tf itself, so it also answers before
+// initTf has run (tests, benchmarks): then it is tfjs' own default, cpu.
+import { tf } from '../../../shared/tf/index.js';
 
 export { tf };
 
