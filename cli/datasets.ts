@@ -1,37 +1,55 @@
-// Dataset operations over the storage service that several commands share (dataset phantom/split, demo).
-import { fromProtoFinding, toProtoFinding, toProtoSplit } from '../shared/clients/findings.js';
-import type { ImageUpload, StorageClient } from '../shared/clients/storage.js';
-import { generatePhantomImages, type PhantomOptions } from '../shared/data/phantom/index.js';
+// Dataset operations over the storage service that several commands share (dataset phantom/import/split, demo).
+import { fromProtoFinding, toProtoSplit } from '../shared/clients/findings.js';
+import { storageImageSink } from '../shared/clients/image-sink.js';
+import type { StorageClient } from '../shared/clients/storage.js';
+import type { ImageSink } from '../shared/data/importers/types.js';
 import { kFoldSplit, splitDataset, type SplitItem } from '../shared/data/splits.js';
 import { callUnary } from '../shared/grpc/index.js';
-import { encodeGrayPng } from '../shared/images/codec.js';
-import { CollectionKind, Split } from '../shared/proto/cxrsynth/v1/common.js';
-import type { Dataset, SplitAssignment } from '../shared/proto/cxrsynth/v1/storage.js';
+import { CollectionKind, Split, type CollectionRef } from '../shared/proto/cxrsynth/v1/common.js';
+import type { Dataset, Provenance, SplitAssignment, SyntheticSet } from '../shared/proto/cxrsynth/v1/storage.js';
 
-/** Creates, fills and commits a dataset; on any failure the open (never visible) dataset is deleted again. */
-export async function createDataset(
-  storage: StorageClient, id: string, source: string, images: Iterable<ImageUpload> | AsyncIterable<ImageUpload>,
-): Promise<Dataset> {
-  await callUnary(storage.raw, 'createDataset', { datasetId: id, description: '', source });
+/**
+ * Lets `fill` write images into an open collection through a storage sink, then commits it. On any failure
+ * the open (never visible) collection is deleted again, so a cut-off import leaves nothing behind.
+ */
+async function fillAndCommit<T, R>(
+  storage: StorageClient,
+  collection: CollectionRef,
+  steps: { commit: () => Promise<T>; remove: () => Promise<unknown> },
+  fill: (sink: ImageSink) => Promise<R>,
+): Promise<{ committed: T; filled: R }> {
+  const sink = storageImageSink(storage, collection);
   try {
-    await storage.putImages({ kind: CollectionKind.DATASET, id }, images);
-    return await callUnary(storage.raw, 'commitDataset', { datasetId: id });
+    const filled = await fill(sink);
+    await sink.finish();
+    return { committed: await steps.commit(), filled };
   } catch (err) {
-    await callUnary(storage.raw, 'deleteDataset', { datasetId: id }).catch(() => undefined);
+    sink.abort();
+    await steps.remove().catch(() => undefined);
     throw err;
   }
 }
 
-/** Phantom images rendered lazily as PNG uploads; `onProgress` every 200 images. */
-export function* phantomUploads(options: PhantomOptions & { size: number }, onProgress?: (rendered: number) => void): Generator<ImageUpload> {
-  let n = 0;
-  for (const { record, image } of generatePhantomImages(options)) {
-    if (++n % 200 === 0) onProgress?.(n);
-    yield {
-      header: { finding: toProtoFinding(record.finding), patientId: record.patientId, split: Split.UNSPECIFIED, view: 'PA' },
-      png: encodeGrayPng(image),
-    };
-  }
+export async function createDataset<R>(
+  storage: StorageClient, id: string, source: string, fill: (sink: ImageSink) => Promise<R>,
+): Promise<{ dataset: Dataset; filled: R }> {
+  await callUnary(storage.raw, 'createDataset', { datasetId: id, description: '', source });
+  const { committed, filled } = await fillAndCommit(storage, { kind: CollectionKind.DATASET, id }, {
+    commit: () => callUnary(storage.raw, 'commitDataset', { datasetId: id }),
+    remove: () => callUnary(storage.raw, 'deleteDataset', { datasetId: id }),
+  }, fill);
+  return { dataset: committed, filled };
+}
+
+export async function createSyntheticSet<R>(
+  storage: StorageClient, setId: string, description: string, provenance: Provenance, fill: (sink: ImageSink) => Promise<R>,
+): Promise<{ set: SyntheticSet; filled: R }> {
+  await callUnary(storage.raw, 'createSyntheticSet', { setId, description, provenance });
+  const { committed, filled } = await fillAndCommit(storage, { kind: CollectionKind.SYNTHETIC_SET, id: setId }, {
+    commit: () => callUnary(storage.raw, 'commitSyntheticSet', { setId }),
+    remove: () => callUnary(storage.raw, 'deleteSyntheticSet', { setId }),
+  }, fill);
+  return { set: committed, filled };
 }
 
 export interface SplitRequest {
@@ -59,4 +77,11 @@ export async function splitStoredDataset(storage: StorageClient, id: string, req
     fold: foldOf.has(it.id) ? foldOf.get(it.id)! + 1 : 0,
   }));
   return callUnary(storage.raw, 'setSplits', { datasetId: id, assignments, folds: request.folds ?? 0, seed: request.seed });
+}
+
+/** A progress callback that reports every n-th step. */
+export function everyN(n: number, report: (done: number) => void): (done: number) => void {
+  return (done) => {
+    if (done % n === 0) report(done);
+  };
 }

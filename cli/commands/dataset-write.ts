@@ -3,9 +3,9 @@
 // never committed (so never visible), and is deleted before the error is reported.
 import type { StorageClient } from '../../shared/clients/storage.js';
 import { parseCounts } from '../../shared/data/findings.js';
-import { DEFAULT_PHANTOM_SEED, DEFAULT_PHANTOM_SIZE } from '../../shared/data/phantom/index.js';
+import { DEFAULT_PHANTOM_SEED, DEFAULT_PHANTOM_SIZE, storePhantomDataset } from '../../shared/data/phantom/index.js';
 import { intOpt, numberOpt, stringOpt, UsageError, type Parsed } from '../args.js';
-import { createDataset, phantomUploads, splitStoredDataset } from '../datasets.js';
+import { createDataset, everyN, splitStoredDataset } from '../datasets.js';
 import type { Output } from '../output.js';
 import { datasetView, renderDataset } from './dataset.js';
 
@@ -32,9 +32,10 @@ const phantom: DatasetWriteCommand = {
     const seed = stringOpt(p, 'seed') ?? DEFAULT_PHANTOM_SEED;
     const countsSpec = stringOpt(p, 'counts');
     const counts = countsSpec === undefined ? undefined : parseCounts(countsSpec);
-    const uploads = phantomUploads({ seed, size, ...(counts ? { counts } : {}) }, (n) => out.progress(`rendered ${n} images`));
-    const d = await createDataset(storage, id, `phantom seed=${seed} size=${size}`, uploads);
-    out.result(datasetView(d), () => renderDataset(d));
+    const { dataset } = await createDataset(storage, id, `phantom seed=${seed} size=${size}`, (sink) =>
+      storePhantomDataset(sink, { seed, size, ...(counts ? { counts } : {}), onProgress: everyN(200, (n) => out.progress(`stored ${n} images`)) }),
+    );
+    out.result(datasetView(dataset), () => renderDataset(dataset));
     return 0;
   },
 };

@@ -32,7 +32,8 @@ function* chunks(bytes: Uint8Array): Generator<Uint8Array> {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-async function* imageMessages(collection: CollectionRef, images: Iterable<ImageUpload> | AsyncIterable<ImageUpload>): AsyncGenerator<PutImagesRequest> {
+/** The PutImages messages for some images: per image a header (size and sha256 filled in), then its chunks. */
+export async function* imageMessages(collection: CollectionRef, images: Iterable<ImageUpload> | AsyncIterable<ImageUpload>): AsyncGenerator<PutImagesRequest> {
   for await (const { header, png } of images) {
     yield { item: { $case: 'header', header: { ...header, collection, sizeBytes: png.byteLength, sha256: sha256(png) } } };
     for (const chunk of chunks(png)) yield { item: { $case: 'chunk', chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) } };
