@@ -1,20 +1,26 @@
-// Classifier service wiring. Until its models land, every RPC answers UNIMPLEMENTED with a message
-// (services/unimplemented.ts), while health, reflection, auth and metrics already work like on every service.
+// Classifier service wiring: TensorFlow.js backend chosen once (shared/tf), storage reached through the mesh,
+// training counters on this service's registry.
+import { StorageClient } from '../../shared/clients/storage.js';
 import { ClassifierServiceService } from '../../shared/proto/cxrsynth/v1/classifier.js';
+import { StorageServiceClient } from '../../shared/proto/cxrsynth/v1/storage.js';
+import { initTf } from '../../shared/tf/index.js';
 import { policyFor } from '../policy.js';
-import { unimplementedHandlers } from '../unimplemented.js';
 import type { ServiceModule } from '../service-module.js';
+import { ClassifierCore, classifierHandlers } from './service.js';
 
 export const classifierService: ServiceModule = {
   name: 'classifier',
-  async create() {
+  async create({ config, logger, registry, connect }) {
+    await initTf();
+    const storage = new StorageClient(connect('storage', StorageServiceClient));
+    const core = new ClassifierCore({ storage, config, logger, registry });
     return {
       registration: {
         definition: ClassifierServiceService,
-        implementation: unimplementedHandlers(ClassifierServiceService, 'the classifier families land with their own issue'),
+        implementation: classifierHandlers(core),
         policy: policyFor(ClassifierServiceService, ['Classify', 'ClassifyStream', 'GetModel', 'ListModels']),
       },
-      close: async () => {},
+      close: () => core.close(),
     };
   },
 };

@@ -2,6 +2,8 @@
 // inside the network so the stored model takes the same pixels the metrics service's domain network feeds it),
 // and the head the study put on every timm backbone: global pooling ("features"), dropout, Dense softmax.
 import { tf } from '../../../shared/tf/index.js';
+
+type Initializer = ReturnType<typeof tf.initializers.heNormal>;
 import { Finding } from '../../../shared/proto/cxrsynth/v1/common.js';
 
 /** Output k is CLASS_FINDINGS[k]: Finding order 1..5, as Prediction.probabilities (common.proto). */
@@ -34,13 +36,13 @@ export class Seeds {
     // Keep within 32 bits: tfjs hashes seeds as numbers and large values lose precision.
     return (Math.abs(Math.trunc(this.base)) * 7919 + ++this.n * 104729) % 2147483647;
   }
-  he(): tf.initializers.Initializer {
+  he(): Initializer {
     return tf.initializers.heNormal({ seed: this.next() });
   }
-  glorot(): tf.initializers.Initializer {
+  glorot(): Initializer {
     return tf.initializers.glorotUniform({ seed: this.next() });
   }
-  truncated(stddev = 0.02): tf.initializers.Initializer {
+  truncated(stddev = 0.02): Initializer {
     return tf.initializers.truncatedNormal({ stddev, seed: this.next() });
   }
 }
