@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { eigh, eigvalsh } from '../../services/metrics/linalg/eigh.js';
 import { fromRows, gram, matrix, type Matrix } from '../../services/metrics/linalg/matrix.js';
-import { fid, fidFromStats, type GaussianStats } from '../../services/metrics/quality/fid.js';
+import { fid, fidFromStats, gaussianStats, traceSqrtProduct, type GaussianStats } from '../../services/metrics/quality/fid.js';
+import { cholesky } from '../../services/metrics/linalg/cholesky.js';
 import { createRng } from '../../services/metrics/stats/rng.js';
 
 interface FidCase {
@@ -126,6 +127,8 @@ describe('FID', () => {
     for (const c of reference.cases) {
       const r = fid(fromRows(c.real), fromRows(c.fake));
       expect(r.route).toBe('covariance');
+      const viaEigh = fidFromStats(gaussianStats(fromRows(c.real)), gaussianStats(fromRows(c.fake)), 'eigh').fid;
+      if (c.fid > 1e-3) expect(Math.abs(viaEigh - c.fid) / c.fid, `${c.name} (eigh)`).toBeLessThan(1e-6);
       if (c.fid > 1e-3) expect(Math.abs(r.fid - c.fid) / c.fid, c.name).toBeLessThan(1e-6);
       else expect(Math.abs(r.fid - c.fid), c.name).toBeLessThan(1e-9);
       expect(r.nReal).toBe(c.real.length);
@@ -144,6 +147,23 @@ describe('FID', () => {
     expect(Math.abs(g.fid - c.fid) / c.fid).toBeLessThan(1e-9);
     const swapped = fid(fake, real);
     expect(Math.abs(swapped.fid - c.fid) / c.fid).toBeLessThan(1e-9);
+  });
+
+  it('gives the same tr √(Σ₁Σ₂) through Σ₁^{1/2} (eigh) and through Cholesky, and falls back on singular Σ₁', () => {
+    const s1 = randomSpd(30, 101);
+    const s2 = randomSpd(30, 102);
+    const viaEigh = traceSqrtProduct(s1, s2, 'eigh');
+    expect(Math.abs(traceSqrtProduct(s1, s2, 'cholesky') - viaEigh) / viaEigh).toBeLessThan(1e-11);
+    const singular = gaussianStats(matrix(10, 30, Array.from({ length: 300 }, (_, i) => Math.sin(i * 0.37)))).cov;
+    expect(cholesky(singular)).toBeNull();
+    expect(() => traceSqrtProduct(singular, s2, 'cholesky')).toThrow(/not positive definite/);
+    expect(traceSqrtProduct(singular, s2)).toBeCloseTo(traceSqrtProduct(singular, s2, 'eigh'), 12);
+    const l = cholesky(s1)!;
+    for (let i = 0; i < 30; i++) for (let j = 0; j < 30; j++) {
+      let s = 0;
+      for (let k = 0; k < 30; k++) s += l.data[i * 30 + k]! * l.data[j * 30 + k]!;
+      expect(s).toBeCloseTo(s1.data[i * 30 + j]!, 9);
+    }
   });
 
   it('rejects n < 2 and mismatched dimensions', () => {

@@ -6,13 +6,15 @@
 // (rounding) clamped to 0. Σ₁^{1/2} comes from a symmetric eigendecomposition of Σ₁.
 //
 // Two routes, same number (tests check they agree):
-//  - 'covariance': from means and covariances (what cached real statistics give us): O(d³).
+//  - 'covariance': from means and covariances: O(d³). The congruence is Cholesky (Lᵀ Σ₂ L, Σ₁ = LLᵀ)
+//    when Σ₁ is positive definite, else the eigendecomposition route above (see traceSqrtProduct).
 //  - 'gram': from the raw features when n < d (the usual case: 1000 images, 2048-d). With
 //    A = X̃₁/√(n₁−1), B = X̃₂/√(n₂−1) (centred rows), Σ₁Σ₂ = AᵀA BᵀB has the same non-zero eigenvalues
 //    as (BAᵀ)(BAᵀ)ᵀ, so tr (Σ₁Σ₂)^{1/2} is the sum of singular values of the n₂ × n₁ matrix BAᵀ.
 // FID is biased in n and only comparable at equal n, so every result carries both n.
+import { cholesky } from '../linalg/cholesky.js';
 import { eigh, eigvalsh } from '../linalg/eigh.js';
-import { columnMeans, centered, covariance, gram, matmul, type Matrix, trace } from '../linalg/matrix.js';
+import { columnMeans, centered, covariance, gram, matmul, type Matrix, trace, transpose } from '../linalg/matrix.js';
 
 export interface GaussianStats {
   readonly n: number;
@@ -56,15 +58,35 @@ function sumSqrtClamped(values: Float64Array): number {
   return s;
 }
 
+export type SqrtMethod = 'auto' | 'eigh' | 'cholesky';
+
 /**
- * tr (Σ₁Σ₂)^{1/2} via Σ₁^{1/2}: with Σ₁ = V Λ Vᵀ, Y = Λ₊^{1/2} V₊ᵀ (rows for λ > 0),
- * Σ₁^{1/2} Σ₂ Σ₁^{1/2} = Vᵀ-rotation of Y Σ₂ Yᵀ, whose eigenvalues we sum the roots of.
+ * tr (Σ₁Σ₂)^{1/2}. Two exact congruences of Σ₁Σ₂'s eigenproblem, both symmetric PSD:
+ *  - 'eigh': Σ₁ = V Λ Vᵀ, Y = Λ₊^{1/2} V₊ᵀ (rows for λ above the noise floor); Y Σ₂ Yᵀ is
+ *    Σ₁^{1/2} Σ₂ Σ₁^{1/2} in Σ₁'s eigenbasis. Handles singular Σ₁.
+ *  - 'cholesky': Σ₁ = L Lᵀ, Lᵀ Σ₂ L. About 3× cheaper; needs Σ₁ positive definite.
+ * 'auto' tries Cholesky and falls back to eigh when Σ₁ is (numerically) singular.
  */
-export function traceSqrtProduct(s1: Matrix, s2: Matrix): number {
+export function traceSqrtProduct(s1: Matrix, s2: Matrix, method: SqrtMethod = 'auto'): number {
   const d = s1.rows;
   if (s1.cols !== d || s2.rows !== d || s2.cols !== d) {
     throw new RangeError(`covariances must both be d × d, got ${s1.rows}×${s1.cols} and ${s2.rows}×${s2.cols}`);
   }
+  if (method !== 'eigh') {
+    const l = cholesky(s1);
+    if (l !== null) {
+      const lt = transpose(l); // upper triangular: matmul skips its zeros
+      const m = gram(matmul(lt, s2), lt); // (Lᵀ Σ₂) L
+      symmetrize(m);
+      return sumSqrtClamped(eigvalsh(m));
+    }
+    if (method === 'cholesky') throw new RangeError('Σ₁ is not positive definite; use the eigh method');
+  }
+  return traceSqrtEigh(s1, s2);
+}
+
+function traceSqrtEigh(s1: Matrix, s2: Matrix): number {
+  const d = s1.rows;
   const { values, vectorsT } = eigh(s1);
   const floor = noiseFloor(values);
   const keep: number[] = [];
@@ -103,10 +125,10 @@ function checkDims(d1: number, d2: number): void {
   if (d1 !== d2) throw new RangeError(`feature dimensions differ: real ${d1}, synthetic ${d2}`);
 }
 
-export function fidFromStats(real: GaussianStats, fake: GaussianStats): FidResult {
+export function fidFromStats(real: GaussianStats, fake: GaussianStats, method: SqrtMethod = 'auto'): FidResult {
   checkDims(real.mean.length, fake.mean.length);
   const mt = meanTerm(real.mean, fake.mean);
-  const covTerm = trace(real.cov) + trace(fake.cov) - 2 * traceSqrtProduct(real.cov, fake.cov);
+  const covTerm = trace(real.cov) + trace(fake.cov) - 2 * traceSqrtProduct(real.cov, fake.cov, method);
   return {
     fid: Math.max(0, mt + covTerm),
     nReal: real.n,
