@@ -6,6 +6,7 @@
 //  - max_images keeps the first N images by sha256 per side: deterministic and unrelated to finding;
 //  - MS-SSIM diversity uses at most MS_SSIM_MAX_IMAGES synthetic images per group (the study's 50,
 //    1225 pairs), again first by sha256;
+//  - KID's default subset is half the smaller side (≤ 1000), so its SD reflects sampling spread;
 //  - pixel-space memorization compares images resized to PIXEL_SIZE² (area filter): near-copies
 //    survive that, and 1000 × 865 full-size comparisons would not be affordable;
 //  - per class: a finding absent from the real side is skipped; a class too small for a metric
@@ -199,6 +200,14 @@ export async function computeImageQuality(
   }
 }
 
+/**
+ * Default KID subset: half the smaller side, at most 1000. A subset as large as the set would make
+ * every subset the same sample and report an SD of 0, which says nothing about the estimate's spread.
+ */
+export function defaultKidSubset(nMin: number): number {
+  return Math.max(2, Math.min(1000, Math.floor(nMin / 2)));
+}
+
 function rows(m: Matrix, idx: readonly number[]): Matrix {
   const out = new Float64Array(idx.length * m.cols);
   idx.forEach((r, i) => out.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols));
@@ -237,7 +246,7 @@ function measureGroup(
   if (rf && sf) {
     if (metrics.has(QualityMetric.FID)) out.fid = fid(rf, sf).fid;
     if (metrics.has(QualityMetric.KID) && req.kidSubsetSize <= nMin) {
-      const k = kid(rf, sf, { subsetSize: req.kidSubsetSize === 0 ? undefined : req.kidSubsetSize, subsets: kidSubsets, seed: req.seed });
+      const k = kid(rf, sf, { subsetSize: req.kidSubsetSize === 0 ? defaultKidSubset(nMin) : req.kidSubsetSize, subsets: kidSubsets, seed: req.seed });
       out.kidMean = k.mean;
       out.kidSd = k.std;
     }

@@ -153,7 +153,7 @@ describe('ImageQuality over gRPC', () => {
     expect(a.kidMean!).toBeLessThan(b.kidMean!);
     expect(a.precision!).toBeGreaterThan(b.precision!);
     expect(a.coverage!).toBeGreaterThan(b.coverage!);
-    expect(a.kidSd!).toBeGreaterThanOrEqual(0);
+    expect(a.kidSd!).toBeGreaterThan(0); // default subsets are half the set, so they differ
     expect(a.msSsimMean!).toBeGreaterThan(0);
     expect(a.msSsimMean!).toBeLessThan(1);
 
