@@ -2,7 +2,7 @@
 // loopback, S3 backend) against the minio client talking straight to the same MinIO, in one run, same concurrency.
 // Ours does more per image (PNG validation, sha256 content addressing, manifest), so the ratio says what that costs.
 //   RESULT storage ratio=<ours/direct images per second, put+get> ...
-// CXR_BENCH_STORAGE_N sets N (default 2000), CXR_BENCH_STORAGE_ROUNDS the alternating rounds (default 2),
+// CXR_BENCH_STORAGE_N sets N (default 2000), CXR_BENCH_STORAGE_ROUNDS the alternating rounds (default 4),
 // CXR_BENCH_STORAGE_CONCURRENCY the requests in flight (default 32).
 import { randomBytes } from 'node:crypto';
 import { Agent } from 'node:http';
@@ -15,7 +15,7 @@ import { Finding } from '../shared/proto/cxrsynth/v1/common.js';
 import { StorageServiceClient } from '../shared/proto/cxrsynth/v1/storage.js';
 import { mapLimit } from '../services/storage/util.js';
 import { startMinio, type MinioServer } from '../test/support/minio.js';
-import { dataset, getImage, putImages, startStorage, type HasClient } from '../test/support/minio-storage.js';
+import { dataset, getImage, getImages, hasGetImages, putImages, startStorage, type HasClient } from '../test/support/minio-storage.js';
 
 /** Deterministic, X-ray-like (smooth, lightly noisy) image of a seeded size, so it compresses like real data. */
 function image(i: number): Buffer {
@@ -75,15 +75,17 @@ function mb(bytes: number): string {
 
 export async function run(): Promise<void> {
   let n = Number(process.env.CXR_BENCH_STORAGE_N ?? 2000);
-  const rounds = Math.max(1, Number(process.env.CXR_BENCH_STORAGE_ROUNDS ?? 2));
+  const rounds = Math.max(1, Number(process.env.CXR_BENCH_STORAGE_ROUNDS ?? 4));
   const concurrency = Number(process.env.CXR_BENCH_STORAGE_CONCURRENCY ?? 32);
   const pngs = Array.from({ length: n }, (_, i) => image(i));
   const totalBytes = pngs.reduce((s, p) => s + p.byteLength, 0);
   console.log(`storage bench: ${n} PNGs (${mb(totalBytes)} MB) x ${rounds} alternating rounds, concurrency ${concurrency}`);
 
   const minio = await startMinio();
-  // The service runs as its own process, as deployed (CXR_BENCH_STORAGE_INPROCESS=1 runs it inside this one).
-  const harness = process.env.CXR_BENCH_STORAGE_INPROCESS === '1'
+  // The service runs inside this process, as in `cxr-synth serve all` / demo; CXR_BENCH_STORAGE_PROCESS=1 runs it as
+  // its own process, as deployed.
+  const ownProcess = process.env.CXR_BENCH_STORAGE_PROCESS === '1';
+  const harness = !ownProcess
     ? await startStorage({ backend: 's3', minio, bucket: 'bench-ours', putConcurrency: 16 })
     : await storageProcess(minio);
   const agent = new Agent({ keepAlive: true, maxSockets: 128 });
@@ -94,10 +96,18 @@ export async function run(): Promise<void> {
   try {
     await direct.makeBucket('bench-direct', 'us-east-1');
 
-    // Warm both paths (connections, JIT) on a few images outside the measurement.
+    // Warm both paths (connections, JIT) outside the measurement: put and read back a tenth of the images.
+    const warm = pngs.slice(0, Math.max(20, Math.floor(n / 10)));
     await callUnary(harness.client, 'createDataset', { datasetId: 'warm', description: '', source: 'bench' });
-    await putImages(harness, dataset('warm'), pngs.slice(0, 20).map((png) => ({ png })));
-    await mapLimit(pngs.slice(0, 20), concurrency, (png, i) => direct.putObject('bench-direct', `warm/${i}.png`, png, png.byteLength));
+    const warmed = await putImages(harness, dataset('warm'), warm.map((png) => ({ png })));
+    await callUnary(harness.client, 'commitDataset', { datasetId: 'warm' });
+    const warmShas = warmed.images.map((i) => i.sha256);
+    if (hasGetImages(harness)) await getImages(harness, dataset('warm'), warmShas.slice(0, 1000));
+    else await mapLimit(warmShas, concurrency, (sha) => getImage(harness, dataset('warm'), sha));
+    await mapLimit(warm, concurrency, (png, i) => direct.putObject('bench-direct', `warm/${i}.png`, png, png.byteLength));
+    await mapLimit(warm, concurrency, async (_, i) => {
+      for await (const _c of await direct.getObject('bench-direct', `warm/${i}.png`));
+    });
 
     // The machine is shared, so load drifts: run the two paths in alternating rounds and sum their times.
     let directPut = 0;
@@ -137,7 +147,17 @@ export async function run(): Promise<void> {
       const shas = responses.flatMap((r) => r.images.map((i) => i.sha256));
       if (shas.length !== n) throw new Error(`ours stored ${shas.length} of ${n} images`);
       t = performance.now();
-      const got = await mapLimit(shas, concurrency, async (sha) => (await getImage(harness, dataset(id), sha)).bytes.byteLength);
+      let got: number[];
+      if (hasGetImages(harness)) {
+        // Bulk reads as the trainers do them: GetImages batches; the service keeps 16 reads in flight per call.
+        const batches = Array.from({ length: Math.ceil(shas.length / 100) }, (_, b) => shas.slice(b * 100, (b + 1) * 100));
+        const perBatch = await mapLimit(batches, Math.max(1, Math.round(concurrency / 16)), async (b) =>
+          (await getImages(harness, dataset(id), b)).map((r) => r.bytes.byteLength),
+        );
+        got = perBatch.flat();
+      } else {
+        got = await mapLimit(shas, concurrency, async (sha) => (await getImage(harness, dataset(id), sha)).bytes.byteLength);
+      }
       oursGet += (performance.now() - t) / 1000;
       if (got.reduce((a, b) => a + b, 0) !== totalBytes) throw new Error('storage service returned the wrong byte count');
     };
@@ -156,9 +176,10 @@ export async function run(): Promise<void> {
     const oursRate = rate(2 * n, oursPut + oursGet);
     console.log(`direct minio client: put ${rate(n, directPut).toFixed(0)} img/s (${mb((totalBytes * rounds) / directPut)} MB/s), get ${rate(n, directGet).toFixed(0)} img/s`);
     console.log(`storage service:     put ${rate(n, oursPut).toFixed(0)} img/s (${mb((totalBytes * rounds) / oursPut)} MB/s, incl. commit), get ${rate(n, oursGet).toFixed(0)} img/s`);
+    console.log(`reads through the service: ${hasGetImages(harness) ? 'GetImages batches of 100' : 'one GetImage call per image'}`);
     console.log(
       `RESULT storage ratio=${(oursRate / directRate).toFixed(3)} ours_img_per_s=${oursRate.toFixed(0)} direct_img_per_s=${directRate.toFixed(0)} ` +
-        `put_ratio=${(directPut / oursPut).toFixed(3)} get_ratio=${(directGet / oursGet).toFixed(3)} n=${n} rounds=${rounds} concurrency=${concurrency} mb=${mb(totalBytes)}`,
+        `put_ratio=${(directPut / oursPut).toFixed(3)} get_ratio=${(directGet / oursGet).toFixed(3)} n=${n} rounds=${rounds} service=${ownProcess ? 'own-process' : 'in-process'} reads=${hasGetImages(harness) ? 'GetImages' : 'GetImage'} concurrency=${concurrency} mb=${mb(totalBytes)}`,
     );
   } finally {
     agent.destroy();

@@ -47,8 +47,8 @@ export const STORAGE_POLICY: MethodPolicy = Object.fromEntries(
   Object.values(StorageServiceService).map((m) => [m.path.slice(m.path.lastIndexOf('/') + 1), STAFF]),
 );
 
-/** Images fetched ahead of the one being sent by GetImages. */
-const GET_IMAGES_PREFETCH = 16;
+/** Image reads GetImages keeps in flight per call. */
+const GET_IMAGES_CONCURRENCY = 16;
 const GET_IMAGES_MAX = 1000;
 
 /** GetImages (batched GetImage), typed structurally so this module builds before and after the proto has it. */
@@ -227,7 +227,11 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
     return blobMessage(info);
   };
 
-  /** Streams many images of one collection: header then chunks per image, in request order, reads prefetched. */
+  /**
+   * Streams many images of one collection, each as its header then its chunks. Images go out in the order their
+   * reads complete (each header names its image), so GET_IMAGES_CONCURRENCY reads stay in flight all the time
+   * instead of waiting behind the slowest one.
+   */
   const getImages = async (req: GetImagesRequestLike, send: (m: GetImageResponse) => Promise<void>) => {
     if (!req.collection) throw invalidArgument('collection is required', { field: 'collection' });
     const kind = collectionKind(req.collection.kind, 'collection.kind');
@@ -243,20 +247,30 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
       if (!e) throw notFound(`no image ${s} in ${kindNoun(kind)} ${id}`);
       return e;
     });
-    const reads: (Promise<Buffer> | undefined)[] = [];
-    const start = (i: number) => {
-      if (i >= shas.length || reads[i]) return;
-      const read = readImage(store, kind, id, shas[i]!);
-      read.catch(() => undefined); // awaited below; this only stops an early failure counting as unhandled
-      reads[i] = read;
+    let next = 0;
+    let sending: Promise<void> = Promise.resolve();
+    let failed = false;
+    const worker = async () => {
+      while (!failed && next < shas.length) {
+        const i = next++;
+        const bytes = await readImage(store, kind, id, shas[i]!);
+        // One image's messages must be contiguous: sends are chained, reads are not.
+        const turn = sending.then(async () => {
+          await send({ part: { $case: 'header', header: imageRef(kind, id, entries[i]!) } });
+          for await (const chunk of chunksOf(bytes)) await send({ part: { $case: 'chunk', chunk } });
+        });
+        sending = turn.catch(() => undefined);
+        await turn;
+      }
     };
-    for (let i = 0; i < GET_IMAGES_PREFETCH; i++) start(i);
-    for (let i = 0; i < shas.length; i++) {
-      const bytes = await reads[i]!;
-      start(i + GET_IMAGES_PREFETCH);
-      await send({ part: { $case: 'header', header: imageRef(kind, id, entries[i]!) } });
-      for await (const chunk of chunksOf(bytes)) await send({ part: { $case: 'chunk', chunk } });
-    }
+    await Promise.all(
+      Array.from({ length: Math.min(GET_IMAGES_CONCURRENCY, shas.length) }, () =>
+        worker().catch((err: unknown) => {
+          failed = true;
+          throw err;
+        }),
+      ),
+    );
   };
 
   return {

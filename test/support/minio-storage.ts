@@ -230,3 +230,24 @@ export async function grpcError(p: Promise<unknown>): Promise<GrpcError> {
   }
   throw new Error('expected the call to fail');
 }
+
+/** True once the generated client has GetImages (batched reads). */
+export function hasGetImages(h: HasClient): boolean {
+  return typeof (h.client as unknown as { getImages?: unknown }).getImages === 'function';
+}
+
+/** GetImages: many images in one call, returned as (header, bytes) in request order. */
+export function getImages(h: HasClient, collection: { kind: CollectionKind; id: string }, sha256: string[]) {
+  type Part = { part?: { $case: 'header'; header: ImageRef } | { $case: 'chunk'; chunk: Buffer } };
+  const client = h.client as unknown as { getImages(req: { collection: typeof collection; sha256: string[] }): NodeJS.EventEmitter };
+  return new Promise<{ header: ImageRef; bytes: Buffer }[]>((resolve, reject) => {
+    const call = client.getImages({ collection, sha256 });
+    const out: { header: ImageRef; parts: Buffer[] }[] = [];
+    call.on('data', (m: Part) => {
+      if (m.part?.$case === 'header') out.push({ header: m.part.header, parts: [] });
+      else if (m.part?.$case === 'chunk') out[out.length - 1]?.parts.push(m.part.chunk);
+    });
+    call.on('error', reject);
+    call.on('end', () => resolve(out.map((o) => ({ header: o.header, bytes: Buffer.concat(o.parts) }))));
+  });
+}
