@@ -30,7 +30,7 @@ export interface StorageServiceOptions {
   manifestCacheMs?: number;
   /** Image writes in flight per PutImages stream (default 16). */
   putConcurrency?: number;
-  /** Largest blob accepted (default 8 GiB). */
+  /** Largest blob accepted (default 5 GiB: the S3 CopyObject limit that publishing a multipart blob relies on). */
   maxBlobBytes?: number;
   /** S3 multipart part size (default 16 MiB, minimum 5 MiB). */
   s3PartSize?: number;
@@ -61,7 +61,7 @@ export function createStorageService(config: Readonly<Config>, logger: Logger, o
     manifestCacheMs: options.manifestCacheMs,
     putConcurrency: options.putConcurrency,
   });
-  const blobs = new Blobs(store, options.maxBlobBytes ?? 8 * 1024 ** 3);
+  const blobs = new Blobs(store, options.maxBlobBytes ?? 5 * 1024 ** 3);
   const limits = { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels };
   const implementation = createStorageHandlers({ store, collections, blobs, health, limits, logger: log });
   let unsubscribe: (() => void) | undefined;
