@@ -16,6 +16,8 @@ import {
 import { deletePrefix, listAll, mapLimit, timeId } from './util.js';
 
 const JSON_TYPE = { contentType: 'application/json' };
+/** Per PutImages stream: image bytes held while their writes are in flight. */
+const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 export interface CollectionsOptions {
   /** How long a committed manifest read is reused without re-reading (other replicas' changes show up after this). */
@@ -233,6 +235,8 @@ export class Collections {
 /** One PutImages stream's writes: images go up concurrently as they arrive; the batch record is written at the end. */
 export class Ingest {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Bytes of images held for writes in flight; bounded so a stream of large images cannot exhaust memory. */
+  private inFlightBytes = 0;
   private readonly written: string[] = [];
   private readonly entries = new Map<string, ImageEntry>();
   private failure: unknown;
@@ -256,6 +260,7 @@ export class Ingest {
     }
     this.entries.set(entry.sha256, entry);
     const key = layout.image(this.marker.kind, this.marker.id, entry.sha256);
+    this.inFlightBytes += png.byteLength;
     const write = this.store.put(key, png, { contentType: 'image/png' }).then(
       () => {
         this.written.push(key);
@@ -265,8 +270,13 @@ export class Ingest {
       },
     );
     this.inFlight.add(write);
-    void write.finally(() => this.inFlight.delete(write));
-    if (this.inFlight.size >= this.concurrency) await Promise.race(this.inFlight);
+    void write.finally(() => {
+      this.inFlight.delete(write);
+      this.inFlightBytes -= png.byteLength;
+    });
+    while (this.inFlight.size >= this.concurrency || (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.inFlight.size > 0)) {
+      await Promise.race(this.inFlight);
+    }
     if (this.failure !== undefined) throw this.failure;
   }
 
