@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what the tests and the demo need, idempotently: npm packages, the Debian tools the tests
-# drive (promtool/Prometheus, openssl), and a real MinIO server built from the Go module proxy.
+# Installs what the tests and the demo need, idempotently: npm packages, the native TensorFlow backend,
+# the Debian tools the tests drive (promtool/Prometheus, openssl), a real MinIO server and kustomize
+# built from the Go module proxy.
 # Every step is skipped when its result is already there, so running it again costs seconds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,14 @@ if [ ! -f node_modules/.cxr-lock-hash ] || [ "$(cat node_modules/.cxr-lock-hash)
   npm ci --no-audit --no-fund --loglevel=error
   echo "$lock_hash" > node_modules/.cxr-lock-hash
 fi
-# The demo needs nothing beyond npm.
+# 1b. The native TensorFlow backend: tfjs-node's binding built against the tensorflow-cpu wheel from PyPI
+# (no libtensorflow download; cached, about a minute the first time). Re-run after every npm ci, which wipes it.
+if ! bash scripts/tfjs-native.sh >/dev/null; then
+  [ "${CXR_SYNTH_TF_BACKEND:-}" = tensorflow ] && { log "native TensorFlow backend required but failed"; exit 1; }
+  log "native TensorFlow backend unavailable: compute falls back to wasm"
+fi
+
+# The demo needs nothing more.
 [ "${1:-}" = "--npm-only" ] && exit 0
 
 # 2. Debian packages the test suites run for real.

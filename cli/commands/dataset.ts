@@ -3,6 +3,7 @@ import { Split } from '../../shared/proto/cxrsynth/v1/common.js';
 import { type Dataset, StorageServiceClient } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { findingLabel as label, PROTO_FINDINGS as FINDINGS, splitLabel } from '../../shared/clients/findings.js';
 import { StorageClient } from '../../shared/clients/storage.js';
+import type { Config } from '../../shared/config/index.js';
 import { callUnary } from '../../shared/grpc/index.js';
 import { intOpt, parse, stringOpt, UsageError, type Parsed } from '../args.js';
 import type { Command } from '../command.js';
@@ -62,10 +63,10 @@ function oneName(p: Parsed): string {
   return name;
 }
 
-async function withStorage<T>(fn: (storage: StorageClient) => Promise<T>): Promise<T> {
+async function withStorage<T>(fn: (storage: StorageClient, config: Readonly<Config>) => Promise<T>): Promise<T> {
   const mesh = await openMesh(['storage']);
   try {
-    return await fn(new StorageClient(mesh.connect('storage', StorageServiceClient)));
+    return await fn(new StorageClient(mesh.connect('storage', StorageServiceClient)), mesh.config);
   } finally {
     await mesh.close();
   }
@@ -111,7 +112,7 @@ export const datasetCommand: Command = {
       default: {
         const write = DATASET_WRITE_COMMANDS.find((c) => c.name === sub);
         if (!write) throw new UsageError(sub === undefined ? 'name a subcommand' : `unknown subcommand "${sub}"`);
-        return withStorage((s) => write.run(p, s, out));
+        return withStorage((s, config) => write.run(p, s, out, config));
       }
     }
   },

@@ -75,11 +75,19 @@ export interface Config {
   client: ClientConfig;
   logLevel: LogLevel;
   tfBackend: string | undefined;
+  /** Secret key of the patient-id pseudonyms made at import; undefined until an operator sets one. */
+  deidSalt: string | undefined;
 }
 
 export type Env = Record<string, string | undefined>;
 
 /** Reads CXR_SYNTH_CONFIG (if set), overlays the environment, validates, returns a deep-frozen Config. */
+/** A pseudonym key short enough to guess would let anyone re-identify patients by hashing candidate ids. */
+function parseSalt(raw: Raw): string {
+  if (raw.value.length < 16) throw new ConfigError(raw.key, '(hidden)', 'a secret of at least 16 characters', raw.source);
+  return raw.value;
+}
+
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const values = collect(env);
   const get = (key: string): Raw | undefined => values.get(key);
@@ -145,6 +153,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     client,
     logLevel: opt(get('CXR_SYNTH_LOG_LEVEL'), (r) => parseEnum(r, ['debug', 'info', 'warn', 'error'] as const), 'info'),
     tfBackend: str('CXR_SYNTH_TF_BACKEND')?.trim() || undefined,
+    deidSalt: opt(get('CXR_SYNTH_DEID_SALT'), parseSalt, undefined),
   };
   return deepFreeze(config);
 }

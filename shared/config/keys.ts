@@ -62,6 +62,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
   { key: 'CXR_SYNTH_CLIENT_INITIAL_BACKOFF', default: '100ms', description: 'first retry backoff; doubles up to CXR_SYNTH_CLIENT_MAX_BACKOFF' },
   { key: 'CXR_SYNTH_CLIENT_MAX_BACKOFF', default: '5s', description: 'largest retry backoff' },
   { key: 'CXR_SYNTH_LOG_LEVEL', default: 'info', description: 'debug|info|warn|error' },
+  { key: 'CXR_SYNTH_DEID_SALT', default: '', description: 'secret (16+ characters) keying the pseudonymous patient ids made at import; required to import real data, never logged' },
   { key: 'CXR_SYNTH_TF_BACKEND', default: '', description: 'force a TensorFlow.js backend (tensorflow, wasm, cpu); default: best available' },
 ]);
 

@@ -1,7 +1,7 @@
 // The dataset commands as a user runs them: real child processes of bin/cxr-synth.js, each starting
 // an in-process storage service over the same filesystem directory, talking to it over gRPC.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,7 +10,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, '..', '..', 'bin', 'cxr-synth.js');
 const dir = mkdtempSync(join(tmpdir(), 'cxr-cli-dataset-'));
-const env = { ...process.env, CXR_SYNTH_STORAGE_URL: `file://${dir}`, CXR_SYNTH_STORAGE_ADDR: undefined };
+const store = join(dir, 'store');
+const env = { ...process.env, CXR_SYNTH_STORAGE_URL: `file://${store}`, CXR_SYNTH_STORAGE_ADDR: undefined, CXR_SYNTH_DEID_SALT: 'test-salt-0123456789' };
+const fixtures = join(import.meta.dirname, '..', 'fixtures', 'dicom');
+
+function allFiles(root: string): string[] {
+  return readdirSync(root).flatMap((n) => (statSync(join(root, n)).isDirectory() ? allFiles(join(root, n)) : [join(root, n)]));
+}
 
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -56,6 +62,35 @@ describe('cxr-synth dataset', () => {
     expect((await cli('dataset', 'delete', 'small')).code).toBe(0);
     const after = JSON.parse((await cli('dataset', 'list', '--json')).stdout) as { datasets: View[] };
     expect(after.datasets).toEqual([]);
+  });
+
+  it('imports a folder per class (DICOM, PNG), reports skipped files, and stores no identifying value', async () => {
+    const src = join(dir, 'src');
+    mkdirSync(join(src, 'Normal'), { recursive: true });
+    mkdirSync(join(src, 'COVID-19'), { recursive: true });
+    mkdirSync(join(src, 'mystery'), { recursive: true });
+    copyFileSync(join(fixtures, 'mono1_cr.dcm'), join(src, 'Normal', 'a.dcm'));
+    copyFileSync(join(fixtures, 'jpeg_baseline_cr.dcm'), join(src, 'COVID-19', 'b.dcm'));
+    copyFileSync(join(fixtures, 'MR_small_RLE.dcm'), join(src, 'COVID-19', 'rle.dcm'));
+    writeFileSync(join(src, 'Normal', 'broken.png'), 'not an image');
+    const r = await cli('dataset', 'import', src, '--name', 'imported', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { dataset, report } = JSON.parse(r.stdout) as { dataset: View; report: { skipped: { path: string; reason: string }[] } };
+    expect(dataset.counts.unsplit).toEqual({ healthy: 1, covid19: 1 });
+    const reasons = Object.fromEntries(report.skipped.map((s) => [s.path, s.reason]));
+    expect(reasons['COVID-19/rle.dcm']).toContain('1.2.840.10008.1.2.5');
+    expect(reasons['Normal/broken.png']).toMatch(/not a PNG, JPEG or DICOM/);
+    expect(Object.keys(reasons).some((p) => p.startsWith('mystery'))).toBe(true);
+    const stored = allFiles(store).map((f) => readFileSync(f).toString('latin1')).join('\n');
+    for (const phi of ['Roe^Richard', 'PID-7731-ABC', 'St Example Clinic', 'Doe^Jane', 'MRN-0042-XYZ', 'Ulm General Hospital']) {
+      expect(stored.includes(phi), `${phi} must not be stored`).toBe(false);
+    }
+    expect((await cli('dataset', 'delete', 'imported')).code).toBe(0);
+  });
+
+  it('refuses to import real data without a de-identification salt', async () => {
+    const { stdout, stderr } = await run(process.execPath, [bin, 'dataset', 'import', dir, '--name', 'nosalt'], { env: { ...env, CXR_SYNTH_DEID_SALT: undefined } }).catch((e: { stdout: string; stderr: string }) => e);
+    expect(stdout + stderr).toContain('set CXR_SYNTH_DEID_SALT');
   });
 
   it('answers bad input with a usable message and a non-zero exit, storing nothing', async () => {

@@ -201,3 +201,19 @@ describe('tokens file', () => {
     expect(() => parseTokens(text)).toThrow(message);
   });
 });
+
+describe('de-identification salt', () => {
+  it('is kept when long enough, and a short one is refused without echoing it', () => {
+    expect(loadConfig({ CXR_SYNTH_DEID_SALT: 'a-secret-of-20-chars' }).deidSalt).toBe('a-secret-of-20-chars');
+    expect(loadConfig({}).deidSalt).toBeUndefined();
+    let message = '';
+    try {
+      loadConfig({ CXR_SYNTH_DEID_SALT: 'short-salt' });
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      message = (err as Error).message;
+    }
+    expect(message).toContain('CXR_SYNTH_DEID_SALT');
+    expect(message).not.toContain('short-salt');
+  });
+});
