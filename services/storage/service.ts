@@ -26,7 +26,7 @@ import {
 } from './convert.js';
 import { isUnavailable, toServiceError } from './errors.js';
 import type { BackendHealth } from './health.js';
-import { checkImage, readImage } from './images.js';
+import { checkImage, readImage, type ImageMeta } from './images.js';
 import { BLOB_SEGMENT_PATTERN, kindNoun, layout, quote, validateId, validateSha256, type CollectionKind } from './layout.js';
 import type { FindingName, ProvenanceRecord } from './manifest.js';
 import { decodeToken, encodeToken, pageSize } from './paging.js';
@@ -125,7 +125,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
   const putImages = async (requests: AsyncIterable<PutImagesRequest>, ctx: CallContext) => {
     let ingest: Ingest | undefined;
     let target: { kind: CollectionKind; id: string } | undefined;
-    let current: { parts: Buffer[]; size: number; expected: number; index: number; header: Parameters<typeof checkImage>[1] } | undefined;
+    let current: { parts: Buffer[]; size: number; expected: number; index: number; header: ImageMeta } | undefined;
     let index = 0;
     const finishImage = async () => {
       if (!current || !ingest) return;
