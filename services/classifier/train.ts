@@ -108,6 +108,33 @@ function reseedDropout(model: tf.LayersModel, seed: number): void {
   for (const layer of model.layers) if (layer.getClassName() === 'Dropout') (layer as unknown as Seeded).seed = seed;
 }
 
+interface WithMomentum {
+  momentum: number;
+}
+
+/**
+ * "Precise BN": re-estimates every BatchNormalization layer's moving mean and variance as the plain average
+ * over training-mode passes on (un-augmented) training images, with the weights as they are now. On short
+ * runs the exponential moving averages lag far behind weights that still move fast, and inference — which
+ * uses them — then sees shrunken activations (EfficientNet's stacked BN + SE collapsed to uniform outputs).
+ */
+export function recalibrateBatchNorm(model: tf.LayersModel, samples: readonly Sample[], size: number, batch = 32, maxBatches = 8): void {
+  const bns = model.layers.filter((l) => l.getClassName() === 'BatchNormalization') as unknown as WithMomentum[];
+  if (bns.length === 0 || samples.length === 0) return;
+  const saved = bns.map((l) => l.momentum);
+  try {
+    const n = Math.min(maxBatches, Math.ceil(samples.length / batch));
+    for (let i = 0; i < n; i++) {
+      // momentum 1 − 1/(i+1): pass i replaces 1/(i+1) of the estimate, i.e. a running plain mean; pass 0 resets.
+      for (const l of bns) l.momentum = i / (i + 1);
+      const { x, y } = batchTensors(samples.slice(i * batch, (i + 1) * batch), size, null, '');
+      tf.dispose([x, y, model.apply(x, { training: true }) as tf.Tensor]);
+    }
+  } finally {
+    bns.forEach((l, i) => (l.momentum = saved[i]!));
+  }
+}
+
 /** Trains `model` in place; on return it holds the weights of the epoch with the lowest validation loss. */
 export async function trainModel(model: tf.LayersModel, train: readonly Sample[], val: readonly Sample[], o: TrainOptions, hooks: TrainHooks = {}, signal?: AbortSignal): Promise<TrainResult> {
   if (train.length === 0 || val.length === 0) throw new RangeError('training needs at least one training and one validation image');
@@ -145,6 +172,7 @@ export async function trainModel(model: tf.LayersModel, train: readonly Sample[]
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
       signal?.throwIfAborted();
+      recalibrateBatchNorm(model, order, o.imageSize);
       const v = evaluateLoss(model, val, o.imageSize);
       const result: EpochResult = { epoch, trainLoss: lossSum / train.length, valLoss: v.loss, valAccuracy: v.accuracy };
       history.push(result);
