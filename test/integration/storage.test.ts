@@ -6,13 +6,13 @@ import { status } from '@grpc/grpc-js';
 import { encode as fastEncode } from 'fast-png';
 import { callClientStream, callUnary } from '../../shared/grpc/index.js';
 import { CollectionKind, Finding, Split } from '../../shared/proto/cxrsynth/v1/common.js';
-import { BlobNamespace, CollectionState } from '../../shared/proto/cxrsynth/v1/storage.js';
+import { BlobNamespace, CollectionState, StorageServiceService } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { HealthCheckResponse_ServingStatus as Serving } from '../../shared/proto/grpc/health/v1/health.js';
 import { listAll } from '../../services/storage/util.js';
 import { sharedMinio } from '../support/minio-shared.js';
 import { startMinio, type MinioServer } from '../support/minio.js';
 import {
-  dataset, getBlob, getImage, grpcError, imageMessages, putBlob, putImages, servingStatus, startStorage, syntheticSet,
+  dataset, getBlob, getImage, getImages, grpcError, imageMessages, putBlob, putImages, servingStatus, startStorage, syntheticSet,
   testPng, waitForHealth, type StorageHarness,
 } from '../support/minio-storage.js';
 
@@ -164,6 +164,27 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     expect((await grpcError(callUnary(h.client, 'getDataset', { datasetId: id }))).code).toBe(status.NOT_FOUND);
     expect((await grpcError(getImage(h, dataset(id), shas[0]!))).code).toBe(status.NOT_FOUND);
     expect(await keys(`datasets/${id}/`)).toEqual([]);
+  });
+
+  // GetImages needs the RPC in storage.proto (requested from the lead); until the generated code has it, this is skipped.
+  it.skipIf(!('getImages' in StorageServiceService))('GetImages streams many images in one call, each header naming its image', async () => {
+    const id = 'batch-read';
+    await callUnary(h.client, 'createDataset', { datasetId: id, description: '', source: '' });
+    const pngs = Array.from({ length: 40 }, (_, i) => testPng(500 + i, 20 + i, 30));
+    const put = await putImages(h, dataset(id), pngs.map((png) => ({ png })));
+    await callUnary(h.client, 'commitDataset', { datasetId: id });
+    const wanted = [...put.images.map((i) => i.sha256).reverse(), put.images[0]!.sha256];
+    const got = await getImages(h, dataset(id), wanted);
+    expect(got.map((g) => g.header.sha256).sort()).toEqual([...wanted].sort());
+    for (const g of got) {
+      expect(sha(g.bytes)).toBe(g.header.sha256);
+      expect(g.bytes.length).toBe(g.header.sizeBytes);
+    }
+    const unknown = await grpcError(getImages(h, dataset(id), [wanted[0]!, 'd'.repeat(64)]));
+    expect(unknown.code).toBe(status.NOT_FOUND);
+    expect((await grpcError(getImages(h, dataset(id), []))).code).toBe(status.INVALID_ARGUMENT);
+    expect((await grpcError(getImages(h, dataset(id), ['../x']))).code).toBe(status.INVALID_ARGUMENT);
+    await callUnary(h.client, 'deleteDataset', { datasetId: id });
   });
 
   it('lists committed datasets in pages', async () => {
