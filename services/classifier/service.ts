@@ -113,8 +113,11 @@ export class ClassifierCore {
     return { jobId, state, phase, step: 0, totalSteps: 0, scalars: {}, message: '', timeUnixMs: Date.now(), resultId: '', backend: backendName(), ...extra };
   }
 
-  /** Validates, checks the dataset and the id, registers the job and queues the run. Returns the job id. */
-  async startTraining(req: TrainClassifierRequest): Promise<string> {
+  /**
+   * Validates, checks the dataset and the id, registers the job and queues the run. Returns the job id and its
+   * events, subscribed before the run is queued so that the stream starts with QUEUED.
+   */
+  async startTraining(req: TrainClassifierRequest, signal?: AbortSignal): Promise<{ jobId: string; events: AsyncIterable<JobEvent> }> {
     const { family, request } = normalizeTrainRequest(req);
     const dataset = await this.o.storage.getDataset(request.datasetId).catch((err: unknown) => {
       if (isGrpcStatusError(err) && err.code === status.NOT_FOUND) throw notFound(`dataset "${request.datasetId}" does not exist (or is not committed)`, { field: 'dataset_id' });
@@ -126,10 +129,11 @@ export class ClassifierCore {
       throw alreadyExists(`model "${modelId}" already exists; choose another model_id or leave it empty`, { field: 'model_id' });
     }
     const plan: Plan = { jobId: `train-${modelId}`, family, request: { ...request, modelId } };
-    const signal = this.jobs.create(this.event(plan.jobId, JobState.QUEUED, 'queued', { resultId: modelId }));
+    const jobSignal = this.jobs.create(this.event(plan.jobId, JobState.QUEUED, 'queued', { resultId: modelId }));
     this.training.set(modelId, this.manifest(plan, JobState.QUEUED, 0, 0));
-    this.queue = this.queue.then(() => this.run(plan, signal));
-    return plan.jobId;
+    const events = this.jobs.subscribe(plan.jobId, signal)!;
+    this.queue = this.queue.then(() => this.run(plan, jobSignal));
+    return { jobId: plan.jobId, events };
   }
 
   private manifest(plan: Plan, state: JobState, bestEpoch: number, bestValLoss: number): ClassifierModel {
@@ -201,6 +205,8 @@ export class ClassifierCore {
   cancelJob(jobId: string): JobEvent {
     if (jobId.trim() === '') throw invalidArgument('job_id is required', { field: 'job_id' });
     const latest = this.jobs.cancel(jobId, (prev) => ({ ...prev, state: JobState.CANCELLED, phase: 'cancelled', message: 'cancelled by request', timeUnixMs: Date.now() }));
+    // A cancelled training never becomes a model, even while its worker is still stopping.
+    if (latest?.state === JobState.CANCELLED && latest.resultId !== '') this.training.delete(latest.resultId);
     if (latest === undefined) throw notFound(`job "${jobId}" is unknown to this classifier service (jobs are kept in memory since its start)`, { field: 'job_id' });
     return latest;
   }
@@ -328,9 +334,9 @@ export class ClassifierCore {
 export function classifierHandlers(core: ClassifierCore): ClassifierServiceServer {
   return {
     train: serverStream(async (req, send, ctx) => {
-      const jobId = await core.startTraining(req);
+      const { events } = await core.startTraining(req, ctx.signal);
       // The caller leaving stops this stream, not the job: WatchJob re-attaches, CancelJob stops it.
-      for await (const ev of core.watch(jobId, ctx.signal)) await send(ev);
+      for await (const ev of events) await send(ev);
     }),
     watchJob: serverStream(async (req, send, ctx) => {
       for await (const ev of core.watch(req.jobId, ctx.signal)) await send(ev);
