@@ -38,6 +38,9 @@ export const fastFusedBatchNormGrad: tf.GradConfig = {
   },
 };
 
+/** tfjs-core's own FusedBatchNorm gradient, captured before it is replaced (the reference in tests). */
+export const coreFusedBatchNormGrad: tf.GradConfig | undefined = tf.getGradient('FusedBatchNorm');
+
 let done = false;
 
 /** Idempotent; replaces tfjs-core's FusedBatchNorm gradient for all backends. */
