@@ -34,6 +34,16 @@ export function conv2dBackpropInputViaConv(args: KernelArgs, backendName: string
   const mh = Math.ceil(kh / sh);
   const mw = Math.ceil(kw / sw);
 
+  if (oh === 1 && ow === 1 && h === kh && w === kw && top === 0 && left === 0) {
+    // A 1×1 input spread over the whole filter (DCGAN's first layer): a plain matrix product
+    // dx[n, (kh, kw, ci)] = dy[n, co] · Wᵀ[co, (kh, kw, ci)], where the conv form would be mostly padding.
+    return withScope(args.backend, backendName, (s) => {
+      const wt = s.run('Transpose', { x: s.view(filter, [kh * kw * ci, co]) }, { perm: [1, 0] });
+      const y = s.run('BatchMatMul', { a: s.view(dy, [1, n, co]), b: s.view(wt, [1, co, kh * kw * ci]) }, { transposeA: false, transposeB: false });
+      return s.view(y, [n, h, w, ci]);
+    });
+  }
+
   return withScope(args.backend, backendName, (s) => {
     // filter' by one gather over the taps (row kh·kw of the padded filter is zeros), then channels reordered.
     const taps = kh * kw;
