@@ -10,7 +10,7 @@ import type { StorageClient } from '../../shared/clients/storage.js';
 import type { Config } from '../../shared/config/index.js';
 import { decodeImageFile, sniffFormat } from '../../shared/data/importers/decode.js';
 import {
-  bidiStream, failedPrecondition, invalidArgument, isGrpcStatusError, notFound, alreadyExists, serverStream, ServiceError, unary,
+  bidiStream, callUnary, failedPrecondition, invalidArgument, isGrpcStatusError, notFound, alreadyExists, serverStream, ServiceError, unary,
 } from '../../shared/grpc/index.js';
 import { InvalidImageInputError } from '../../shared/images/errors.js';
 import { InvalidImageError } from '../../shared/images/png.js';
@@ -124,6 +124,12 @@ export class ClassifierCore {
       throw err;
     });
     checkDatasetForTraining(dataset, request.fold);
+    for (const setId of request.syntheticSetIds) {
+      await callUnary(this.o.storage.raw, 'getSyntheticSet', { setId }).catch((err: unknown) => {
+        if (isGrpcStatusError(err) && err.code === status.NOT_FOUND) throw notFound(`synthetic set "${setId}" does not exist (or is not committed)`, { field: 'synthetic_set_ids' });
+        throw err;
+      });
+    }
     const modelId = request.modelId || `${family.kind}-${new Date().toISOString().slice(0, 19).replace(/[-:T]/g, '')}-${randomUUID().slice(0, 8)}`;
     if (this.training.has(modelId) || (await this.store.getManifest(modelId)) !== undefined) {
       throw alreadyExists(`model "${modelId}" already exists; choose another model_id or leave it empty`, { field: 'model_id' });
@@ -159,6 +165,12 @@ export class ClassifierCore {
       this.jobs.publish(this.event(plan.jobId, JobState.RUNNING, 'load', { resultId: modelId, message: 'reading training and validation images' }));
       const data = await loadTrainingData(this.o.storage, r, signal);
       log.info('training data loaded', { train: data.train.length, val: data.val.length, real: data.counts.real, synthetic: data.counts.synthetic });
+      const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+      this.jobs.publish(this.event(plan.jobId, JobState.RUNNING, 'loaded', {
+        resultId: modelId,
+        scalars: { real_images: sum(data.counts.real), synthetic_images: sum(data.counts.synthetic), validation_images: data.val.length },
+        message: `${sum(data.counts.real)} real + ${sum(data.counts.synthetic)} synthetic training images, ${data.val.length} validation images`,
+      }));
       model = plan.family.build({ imageSize: r.imageSize, dropout: r.dropout, seed: r.seed });
       let lastSent = 0;
       const result = await trainModel(model, data.train, data.val, r, {

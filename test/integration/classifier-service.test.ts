@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status, type ServiceError as GrpcError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDataset, splitStoredDataset } from '../../cli/datasets.js';
+import { createDataset, createSyntheticSet, splitStoredDataset } from '../../cli/datasets.js';
 import { storePhantomDataset } from '../../shared/data/phantom/index.js';
 import { storageEvaluations, storageBlobStore } from '../../services/metrics/storage-client.js';
 import { storageNetworks } from '../../services/metrics/features/provider.js';
@@ -75,6 +75,9 @@ beforeAll(async () => {
   await splitStoredDataset(storage, DATASET, { val: 0.2, test: 0.2, seed: 1 });
   // A committed dataset without a split, for FAILED_PRECONDITION.
   await createDataset(storage, 'unsplit', 'phantom', (sink) => storePhantomDataset(sink, { seed: 'unsplit', counts: { healthy: 2, bacterial: 2, viral: 2, fungal: 2, covid19: 2 }, size: SIZE }));
+  await createSyntheticSet(storage, 'synth-it', 'phantoms standing in for generated images', {
+    modelKind: 'phantom', modelId: 'none', checkpointStep: 0, seed: 1, finding: Finding.UNSPECIFIED, backend: '', params: {},
+  }, (sink) => storePhantomDataset(sink, { seed: 'synthetic-it', counts: { healthy: 4, bacterial: 4, viral: 4, fungal: 4, covid19: 4 }, size: SIZE }));
 });
 
 afterAll(async () => {
@@ -174,6 +177,19 @@ describe('classifier service', () => {
     expect(answers[0]!.probabilities).toEqual(answers[2]!.probabilities);
   });
 
+  it('mixes synthetic images into the training split as asked', async () => {
+    const loaded = async (over: Partial<TrainClassifierRequest>) => {
+      const events = await train(trainRequest({ epochs: 1, syntheticSetIds: ['synth-it'], ...over }));
+      expect(events[events.length - 1]!.state).toBe(JobState.SUCCEEDED);
+      return events.find((e) => e.phase === 'loaded')!.scalars;
+    };
+    const add = await loaded({ modelId: 'mix-add', syntheticPerClass: 3, mix: SyntheticMix.ADD_PER_CLASS });
+    expect(add.synthetic_images).toBe(15);
+    const balance = await loaded({ modelId: 'mix-balance', syntheticPerClass: 2, mix: SyntheticMix.BALANCE_TO_MAJORITY });
+    expect(balance.synthetic_images).toBeLessThanOrEqual(10); // a ceiling of 2 per class, 0 for the majority
+    expect((await callUnary(classifier, 'getModel', { modelId: 'mix-add' })).syntheticSetIds).toEqual(['synth-it']);
+  });
+
   it('refuses bad requests with actionable statuses', async () => {
     const cases: Array<[Partial<TrainClassifierRequest>, number, RegExp]> = [
       [{ architecture: ClassifierArchitecture.UNSPECIFIED }, status.INVALID_ARGUMENT, /architecture/],
@@ -186,6 +202,7 @@ describe('classifier service', () => {
       [{ datasetId: 'unsplit' }, status.FAILED_PRECONDITION, /training split/],
       [{ modelId: 'resnet-it' }, status.ALREADY_EXISTS, /already exists/],
       [{ syntheticSetIds: ['s1'], syntheticPerClass: 0, mix: SyntheticMix.ADD_PER_CLASS }, status.INVALID_ARGUMENT, /synthetic_per_class/],
+      [{ syntheticSetIds: ['no-such-set'], syntheticPerClass: 2 }, status.NOT_FOUND, /no-such-set/],
     ];
     for (const [over, code, pattern] of cases) {
       const got = await codeOf(train(trainRequest(over)));
