@@ -242,6 +242,14 @@ export interface GetImageRequest {
   sha256: string;
 }
 
+export interface GetImagesRequest {
+  collection?:
+    | CollectionRef
+    | undefined;
+  /** 1 to 1000 images */
+  sha256: string[];
+}
+
 /** The first message is the header, the rest are PNG chunks. */
 export interface GetImageResponse {
   part?: { $case: "header"; header: ImageRef } | { $case: "chunk"; chunk: Buffer } | undefined;
@@ -2236,6 +2244,93 @@ export const GetImageRequest: MessageFns<GetImageRequest> = {
       ? CollectionRef.fromPartial(object.collection)
       : undefined;
     message.sha256 = object.sha256 ?? "";
+    return message;
+  },
+};
+
+function createBaseGetImagesRequest(): GetImagesRequest {
+  return { collection: undefined, sha256: [] };
+}
+
+export const GetImagesRequest: MessageFns<GetImagesRequest> = {
+  encode(message: GetImagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.collection !== undefined) {
+      CollectionRef.encode(message.collection, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.sha256) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetImagesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetImagesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.collection = CollectionRef.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.sha256.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetImagesRequest {
+    return {
+      collection: isSet(object.collection) ? CollectionRef.fromJSON(object.collection) : undefined,
+      sha256: globalThis.Array.isArray(object?.sha256) ? object.sha256.map((e: any) => globalThis.String(e)) : [],
+    };
+  },
+
+  toJSON(message: GetImagesRequest): unknown {
+    const obj: any = {};
+    if (message.collection !== undefined) {
+      obj.collection = CollectionRef.toJSON(message.collection);
+    }
+    if (message.sha256?.length) {
+      obj.sha256 = message.sha256;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<GetImagesRequest>, I>>(base?: I): GetImagesRequest {
+    return GetImagesRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<GetImagesRequest>, I>>(object: I): GetImagesRequest {
+    const message = createBaseGetImagesRequest();
+    message.collection = (object.collection !== undefined && object.collection !== null)
+      ? CollectionRef.fromPartial(object.collection)
+      : undefined;
+    message.sha256 = object.sha256?.map((e) => e) || [];
     return message;
   },
 };
@@ -4837,6 +4932,20 @@ export const StorageServiceService = {
     responseSerialize: (value: GetImageResponse): Buffer => Buffer.from(GetImageResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetImageResponse => GetImageResponse.decode(value),
   },
+  /**
+   * Many images of one collection in one call, for bulk readers (training, feature extraction): for each
+   * image a header (ImageRef, naming it) and then its PNG bytes in chunks, in the order the reads complete.
+   * An unknown sha256 fails the call with NOT_FOUND.
+   */
+  getImages: {
+    path: "/cxrsynth.v1.StorageService/GetImages" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: GetImagesRequest): Buffer => Buffer.from(GetImagesRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetImagesRequest => GetImagesRequest.decode(value),
+    responseSerialize: (value: GetImageResponse): Buffer => Buffer.from(GetImageResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetImageResponse => GetImageResponse.decode(value),
+  },
   createSyntheticSet: {
     path: "/cxrsynth.v1.StorageService/CreateSyntheticSet" as const,
     requestStream: false as const,
@@ -4962,6 +5071,12 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
   setSplits: handleUnaryCall<SetSplitsRequest, Dataset>;
   listImages: handleUnaryCall<ListImagesRequest, ListImagesResponse>;
   getImage: handleServerStreamingCall<GetImageRequest, GetImageResponse>;
+  /**
+   * Many images of one collection in one call, for bulk readers (training, feature extraction): for each
+   * image a header (ImageRef, naming it) and then its PNG bytes in chunks, in the order the reads complete.
+   * An unknown sha256 fails the call with NOT_FOUND.
+   */
+  getImages: handleServerStreamingCall<GetImagesRequest, GetImageResponse>;
   createSyntheticSet: handleUnaryCall<CreateSyntheticSetRequest, SyntheticSet>;
   commitSyntheticSet: handleUnaryCall<CommitSyntheticSetRequest, SyntheticSet>;
   getSyntheticSet: handleUnaryCall<GetSyntheticSetRequest, SyntheticSet>;
@@ -5107,6 +5222,17 @@ export interface StorageServiceClient extends Client {
   getImage(request: GetImageRequest, options?: Partial<CallOptions>): ClientReadableStream<GetImageResponse>;
   getImage(
     request: GetImageRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<GetImageResponse>;
+  /**
+   * Many images of one collection in one call, for bulk readers (training, feature extraction): for each
+   * image a header (ImageRef, naming it) and then its PNG bytes in chunks, in the order the reads complete.
+   * An unknown sha256 fails the call with NOT_FOUND.
+   */
+  getImages(request: GetImagesRequest, options?: Partial<CallOptions>): ClientReadableStream<GetImageResponse>;
+  getImages(
+    request: GetImagesRequest,
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<GetImageResponse>;
