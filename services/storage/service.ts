@@ -12,10 +12,10 @@ import { failedPrecondition, invalidArgument, notFound, cancelled } from '../../
 import { clientStream, serverStream, unary, type CallContext } from '../../shared/grpc/handlers.js';
 import type { MethodPolicy } from '../../shared/grpc/auth.js';
 import type { PngLimits } from '../../shared/images/png.js';
-import type { CollectionRef, ImageRef } from '../../shared/proto/cxrsynth/v1/common.js';
+import type { ImageRef } from '../../shared/proto/cxrsynth/v1/common.js';
 import { StorageServiceService } from '../../shared/proto/cxrsynth/v1/storage.js';
 import type {
-  BlobRef, GetBlobRequest, GetBlobResponse, GetImageRequest, GetImageResponse, Provenance, PutBlobRequest, PutImagesRequest,
+  BlobRef, GetBlobRequest, GetBlobResponse, GetImageRequest, GetImageResponse, GetImagesRequest, Provenance, PutBlobRequest, PutImagesRequest,
   StorageServiceServer,
 } from '../../shared/proto/cxrsynth/v1/storage.js';
 import type { ObjectStore } from './backends/object-store.js';
@@ -50,12 +50,6 @@ export const STORAGE_POLICY: MethodPolicy = Object.fromEntries(
 /** Image reads GetImages keeps in flight per call. */
 const GET_IMAGES_CONCURRENCY = 16;
 const GET_IMAGES_MAX = 1000;
-
-/** GetImages (batched GetImage), typed structurally so this module builds before and after the proto has it. */
-interface GetImagesRequestLike {
-  collection?: CollectionRef | undefined;
-  sha256: string[];
-}
 
 const PATIENT_ID = /^[A-Za-z0-9._:-]{0,128}$/;
 const VIEW = /^[A-Za-z0-9_-]{0,16}$/;
@@ -232,7 +226,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
    * reads complete (each header names its image), so GET_IMAGES_CONCURRENCY reads stay in flight all the time
    * instead of waiting behind the slowest one.
    */
-  const getImages = async (req: GetImagesRequestLike, send: (m: GetImageResponse) => Promise<void>) => {
+  const getImages = async (req: GetImagesRequest, send: (m: GetImageResponse) => Promise<void>) => {
     if (!req.collection) throw invalidArgument('collection is required', { field: 'collection' });
     const kind = collectionKind(req.collection.kind, 'collection.kind');
     const id = validateId(kind, req.collection.id, 'collection.id');
@@ -350,8 +344,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         for await (const chunk of chunksOf(bytes)) await send({ part: { $case: 'chunk', chunk } });
       }),
     ),
-    // Served once the generated definition has GetImages (storage.proto); an extra key is ignored before that.
-    getImages: serverStream<GetImagesRequestLike, GetImageResponse>((req, send) => guard(() => getImages(req, send))),
+    getImages: serverStream<GetImagesRequest, GetImageResponse>((req, send) => guard(() => getImages(req, send))),
     createSyntheticSet: unary((req) =>
       guard(async () => {
         const id = validateId('synthetic', req.setId, 'set_id');

@@ -6,7 +6,7 @@ import { status } from '@grpc/grpc-js';
 import { encode as fastEncode } from 'fast-png';
 import { callClientStream, callUnary } from '../../shared/grpc/index.js';
 import { CollectionKind, Finding, Split } from '../../shared/proto/cxrsynth/v1/common.js';
-import { BlobNamespace, CollectionState, StorageServiceService } from '../../shared/proto/cxrsynth/v1/storage.js';
+import { BlobNamespace, CollectionState } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { HealthCheckResponse_ServingStatus as Serving } from '../../shared/proto/grpc/health/v1/health.js';
 import { listAll } from '../../services/storage/util.js';
 import { sharedMinio } from '../support/minio-shared.js';
@@ -166,8 +166,7 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     expect(await keys(`datasets/${id}/`)).toEqual([]);
   });
 
-  // GetImages needs the RPC in storage.proto (requested from the lead); until the generated code has it, this is skipped.
-  it.skipIf(!('getImages' in StorageServiceService))('GetImages streams many images in one call, each header naming its image', async () => {
+  it('GetImages streams many images in one call, each header naming its image', async () => {
     const id = 'batch-read';
     await callUnary(h.client, 'createDataset', { datasetId: id, description: '', source: '' });
     const pngs = Array.from({ length: 40 }, (_, i) => testPng(500 + i, 20 + i, 30));

@@ -11,7 +11,7 @@ import { createLogger } from '../../shared/log/logger.js';
 import { encodePng } from '../../shared/images/png.js';
 import { CollectionKind, Finding, Split, type ImageRef } from '../../shared/proto/cxrsynth/v1/common.js';
 import {
-  StorageServiceClient, type Blob, type BlobRef, type PutImagesRequest, type PutImagesResponse,
+  StorageServiceClient, type Blob, type BlobRef, type GetImageResponse, type PutImagesRequest, type PutImagesResponse,
 } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { HealthClient, HealthCheckResponse_ServingStatus } from '../../shared/proto/grpc/health/v1/health.js';
 import { createStorageService, STORAGE_SERVICE_NAME, type StorageService, type StorageServiceOptions } from '../../services/storage/index.js';
@@ -231,19 +231,12 @@ export async function grpcError(p: Promise<unknown>): Promise<GrpcError> {
   throw new Error('expected the call to fail');
 }
 
-/** True once the generated client has GetImages (batched reads). */
-export function hasGetImages(h: HasClient): boolean {
-  return typeof (h.client as unknown as { getImages?: unknown }).getImages === 'function';
-}
-
-/** GetImages: many images in one call, returned as (header, bytes) in request order. */
+/** GetImages: many images in one call, as (header, bytes) in the order the service sent them. */
 export function getImages(h: HasClient, collection: { kind: CollectionKind; id: string }, sha256: string[]) {
-  type Part = { part?: { $case: 'header'; header: ImageRef } | { $case: 'chunk'; chunk: Buffer } };
-  const client = h.client as unknown as { getImages(req: { collection: typeof collection; sha256: string[] }): NodeJS.EventEmitter };
   return new Promise<{ header: ImageRef; bytes: Buffer }[]>((resolve, reject) => {
-    const call = client.getImages({ collection, sha256 });
+    const call = h.client.getImages({ collection, sha256 });
     const out: { header: ImageRef; parts: Buffer[] }[] = [];
-    call.on('data', (m: Part) => {
+    call.on('data', (m: GetImageResponse) => {
       if (m.part?.$case === 'header') out.push({ header: m.part.header, parts: [] });
       else if (m.part?.$case === 'chunk') out[out.length - 1]?.parts.push(m.part.chunk);
     });
