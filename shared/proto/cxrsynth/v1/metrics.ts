@@ -115,7 +115,7 @@ export interface ImageQualityRequest {
     | undefined;
   /** Empty: all. */
   metrics: QualityMetric[];
-  /** "domain" (default) or "inception-v3". */
+  /** "inception-v3" or "domain". Empty: inception-v3 when its weights are installed in storage, else domain. */
   featureNetwork: string;
   /** For "domain": the classifier whose penultimate layer gives the features. */
   featureModelId: string;
