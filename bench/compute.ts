@@ -99,7 +99,7 @@ export async function run(): Promise<void> {
         continue;
       }
       ours.push(t);
-      console.log(`  ${model} ${t.variant} (${t.threads} threads): ${fmt(t.median_ms)} ms/iter median, ${fmt(t.min_ms)} min [${t.times.map(fmt).join(' ')}]`);
+      console.log(`  ${model} ${t.variant} (${t.threads > 0 ? `${t.threads} threads` : "native threads"}): ${fmt(t.median_ms)} ms/iter median, ${fmt(t.min_ms)} min [${t.times.map(fmt).join(' ')}]`);
     }
     const peer: PeerOutcome = runPeer(model, n, iterations());
     if (peer.ok) {

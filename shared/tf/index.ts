@@ -15,3 +15,16 @@ export {
   type InitTfOptions,
   type TfBackendInfo,
 } from './backend.js';
+export { SeededRandom, SeededInitializers, seededPermutation, seededShuffle, type Initializer } from './random.js';
+export {
+  MemoryBlobIO,
+  blobIOHandler,
+  loadModel,
+  saveCheckpoint,
+  restoreCheckpoint,
+  readManifest,
+  CHECKPOINT_FORMAT,
+  type BlobIO,
+  type CheckpointManifest,
+  type CheckpointParts,
+} from './checkpoint.js';
