@@ -34,6 +34,7 @@ export const MAX_BATCH = 512;
 export const DEFAULTS = { batchSize: 8, learningRate: 1e-4, imageSize: 64, dropout: 0.5 } as const;
 const CONTENT_TYPES: Record<string, 'png' | 'jpeg' | 'dicom'> = { 'image/png': 'png', 'image/jpeg': 'jpeg', 'application/dicom': 'dicom' };
 const MODEL_CACHE = 4;
+const DEFAULT_MODEL_TTL_MS = 10_000;
 
 export interface ClassifierServiceOptions {
   storage: StorageClient;
@@ -97,6 +98,7 @@ export class ClassifierCore {
   private readonly training = new Map<string, ClassifierModel>();
   private readonly models = new Map<string, Promise<{ model: tf.LayersModel; manifest: ClassifierModel }>>();
   private queue: Promise<void> = Promise.resolve();
+  private defaultModel: { id: string; at: number } | null = null;
   private readonly salt = randomBytes(16).toString('hex'); // classification never keeps patient pseudonyms
   private readonly steps;
   private readonly samples;
@@ -196,6 +198,7 @@ export class ClassifierCore {
       this.jobs.publish(this.event(plan.jobId, JobState.RUNNING, 'save', { resultId: modelId, message: `saving the epoch-${result.bestEpoch} checkpoint` }));
       const manifest = this.manifest(plan, JobState.SUCCEEDED, result.bestEpoch, result.bestValLoss);
       await this.store.saveModel(model, manifest, result.history);
+      this.defaultModel = { id: modelId, at: Date.now() };
       this.jobs.publish(this.event(plan.jobId, JobState.SUCCEEDED, 'done', {
         resultId: modelId, scalars: { best_epoch: result.bestEpoch, best_val_loss: result.bestValLoss },
         message: `model ${modelId} stored (best epoch ${result.bestEpoch}, validation loss ${result.bestValLoss.toFixed(4)})`,
@@ -259,9 +262,14 @@ export class ClassifierCore {
   private async resolveModel(modelId: string): Promise<{ model: tf.LayersModel; manifest: ClassifierModel }> {
     let id = modelId;
     if (id === '') {
-      const latest = (await this.store.listManifests())[0];
-      if (latest === undefined) throw failedPrecondition('no classifier has been trained yet; Train one first or name model_id');
-      id = latest.modelId;
+      // The most recent model; looked up at most every few seconds (a stream of Classify calls must not list
+      // every manifest per image), and at once after a training here finished.
+      if (this.defaultModel === null || Date.now() - this.defaultModel.at > DEFAULT_MODEL_TTL_MS) {
+        const latest = (await this.store.listManifests())[0];
+        if (latest === undefined) throw failedPrecondition('no classifier has been trained yet; Train one first or name model_id');
+        this.defaultModel = { id: latest.modelId, at: Date.now() };
+      }
+      id = this.defaultModel.id;
     } else if (!ID_PATTERN.test(id)) {
       throw invalidArgument(`model_id "${id}" is not a valid model id`, { field: 'model_id' });
     }
