@@ -116,7 +116,8 @@ export async function run(): Promise<void> {
       console.log(`RESULT ${name} ratio=NaN ours_ms=${fmt(best.median_ms)} backend=${best.variant} reason="peer skipped" model="${label}"`);
     } else {
       const ratio = best.median_ms / peer.result.median_ms;
-      console.log(`RESULT ${name} ratio=${ratio.toFixed(2)} ours_ms=${fmt(best.median_ms)} pytorch_ms=${fmt(peer.result.median_ms)} backend=${best.variant} threads=${best.threads} model="${label}"`);
+      const each = ours.map((t) => `${t.variant}_ratio=${(t.median_ms / peer.result.median_ms).toFixed(2)}`).join(' ');
+      console.log(`RESULT ${name} ratio=${ratio.toFixed(2)} ours_ms=${fmt(best.median_ms)} pytorch_ms=${fmt(peer.result.median_ms)} backend=${best.variant} threads=${best.threads} ${each} model="${label}"`);
     }
   }
 }
