@@ -136,7 +136,11 @@ export class ClassifierCore {
     if (this.training.has(modelId) || (await this.store.getManifest(modelId)) !== undefined) {
       throw alreadyExists(`model "${modelId}" already exists; choose another model_id or leave it empty`, { field: 'model_id' });
     }
-    const plan: Plan = { jobId: `train-${modelId}`, family, request: { ...request, modelId } };
+    const plan: Plan = { jobId: `train-${modelId}-${randomUUID().slice(0, 8)}`, family, request: { ...request, modelId } };
+    // Checked again after the awaits above: two concurrent Trains with one model_id must not both start.
+    if (this.training.has(modelId)) {
+      throw alreadyExists(`model "${modelId}" is already being trained; choose another model_id`, { field: 'model_id' });
+    }
     const jobSignal = this.jobs.create(this.event(plan.jobId, JobState.QUEUED, 'queued', { resultId: modelId }));
     this.training.set(modelId, this.manifest(plan, JobState.QUEUED, 0, 0));
     const events = this.jobs.subscribe(plan.jobId, signal)!;

@@ -101,7 +101,8 @@ describe('classifier service', () => {
     expect(events.some((e) => e.phase === 'train' && e.scalars.loss! > 0 && e.totalSteps > 0)).toBe(true);
     const epochs = events.filter((e) => e.phase === 'validate');
     expect(epochs).toHaveLength(8);
-    expect(new Set(events.map((e) => e.jobId))).toEqual(new Set(['train-resnet-it']));
+    expect(new Set(events.map((e) => e.jobId)).size).toBe(1);
+    expect(events[0]!.jobId).toMatch(/^train-resnet-it-/);
 
     const model = await callUnary(classifier, 'getModel', { modelId });
     expect(model.state).toBe(JobState.SUCCEEDED);
@@ -228,6 +229,9 @@ describe('classifier service', () => {
       if (ev.phase === 'train') break;
     }
     call.cancel();
+    // While it trains, its model id is taken.
+    const dup = await codeOf(train(trainRequest({ modelId: 'to-cancel' })));
+    expect(dup.code).toBe(status.ALREADY_EXISTS);
     const watch = classifier.watchJob({ jobId });
     const seen: JobEvent[] = [];
     let cancelled: JobEvent | undefined;
