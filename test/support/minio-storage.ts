@@ -58,7 +58,13 @@ export async function startStorage(options: HarnessOptions): Promise<StorageHarn
   const server = await startServer({ services: [service.registration], port: 0, logger, servingOnStart: false, reflection: false });
   await service.start(server.health);
   const address = `127.0.0.1:${server.port}`;
-  const clientOptions = { addresses: [address], retry: { maxAttempts: 1, initialBackoffMs: 100, maxBackoffMs: 200 }, deadlineMs: 120_000 };
+  const clientOptions = {
+    addresses: [address],
+    retry: { maxAttempts: 1, initialBackoffMs: 100, maxBackoffMs: 200 },
+    deadlineMs: 120_000,
+    // A larger HTTP/2 receive window than grpc-js's 64 KiB default, so image streams don't stall on WINDOW_UPDATEs.
+    channelOptions: { 'grpc-node.flow_control_window': 8 * 1024 * 1024 },
+  };
   const client = createClient(StorageServiceClient, clientOptions);
   const health = createClient(HealthClient, clientOptions);
   return {
