@@ -5,7 +5,8 @@
 // model. Prints ms/iteration per backend and `RESULT compute-gan ratio=…`, `RESULT compute-resnet ratio=…`
 // (our best backend / PyTorch, lower is better).
 //
-// Env: CXR_SYNTH_BENCH_ITERS (timed iterations, default 5; 2 warm-up), CXR_SYNTH_TF_THREADS (default: cores),
+// Env: CXR_SYNTH_BENCH_ITERS (timed iterations, default 5), CXR_SYNTH_BENCH_WARMUP (default 2), CXR_SYNTH_TF_THREADS
+// (wasm threads, default 1: see shared/tf/wasm.ts), CXR_SYNTH_PEER_THREADS (default: all cores),
 // CXR_SYNTH_BENCH_BACKENDS (comma list; default tensorflow,wasm; `cpu` only on request: it needs minutes per
 // iteration), CXR_SYNTH_PEER_DIR (where bench_torch.py lives; default ../shared/peer).
 import { spawnSync } from 'node:child_process';
@@ -25,9 +26,11 @@ interface Timing {
   times: number[];
 }
 
-const WARMUP = 2;
+const WARMUP = Math.max(0, Number(process.env.CXR_SYNTH_BENCH_WARMUP ?? 2));
 const iterations = (): number => Math.max(1, Number(process.env.CXR_SYNTH_BENCH_ITERS ?? 5));
-const threads = (): number => Number(process.env.CXR_SYNTH_TF_THREADS ?? Math.min(8, availableParallelism()));
+// Ours: the threads shared/tf uses (CXR_SYNTH_TF_THREADS, default 1). The peer: every core, as a user would run it.
+const threads = (): number => Number(process.env.CXR_SYNTH_TF_THREADS ?? 1);
+const peerThreads = (): number => Number(process.env.CXR_SYNTH_PEER_THREADS ?? Math.min(8, availableParallelism()));
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -89,7 +92,7 @@ function fmt(ms: number): string {
 export async function run(): Promise<void> {
   const backends = (process.env.CXR_SYNTH_BENCH_BACKENDS ?? 'tensorflow,wasm').split(',').map((b) => b.trim()).filter(Boolean);
   const n = threads();
-  console.log(`compute: ${iterations()} timed iterations after ${WARMUP} warm-up, ${n} threads, backends ${backends.join(', ')}`);
+  console.log(`compute: ${iterations()} timed iterations after ${WARMUP} warm-up; ours ${n} thread(s), pytorch ${peerThreads()}; backends ${backends.join(', ')}`);
   for (const [model, label] of [['gan', 'DCGAN 64x64 b32 D+G iteration'], ['resnet', 'ResNet-ish 128x128 b16 step']] as const) {
     const ours: Timing[] = [];
     for (const b of backends) {
@@ -101,7 +104,7 @@ export async function run(): Promise<void> {
       ours.push(t);
       console.log(`  ${model} ${t.variant} (${t.threads > 0 ? `${t.threads} threads` : "native threads"}): ${fmt(t.median_ms)} ms/iter median, ${fmt(t.min_ms)} min [${t.times.map(fmt).join(' ')}]`);
     }
-    const peer: PeerOutcome = runPeer(model, n, iterations());
+    const peer: PeerOutcome = runPeer(model, peerThreads(), iterations());
     if (peer.ok) {
       const p = peer.result;
       console.log(`  ${model} pytorch ${p.torch} (${p.threads} threads): ${fmt(p.median_ms)} ms/iter median, ${fmt(p.min_ms)} min [${p.times.join(' ')}]`);

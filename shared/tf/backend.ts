@@ -5,7 +5,6 @@
 // (CPU), `wasm` (XNNPACK, SIMD, threads where they start, plus the project's training kernels), `cpu` (pure JS:
 // correct but too slow to train). The native packages are optional: absent or broken, they are skipped.
 // CXR_SYNTH_TF_BACKEND=tensorflow|wasm|cpu forces one and fails loudly when it cannot start.
-import { availableParallelism } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { createLogger } from '../log/logger.js';
 import { registerWasmKernels } from './kernels/index.js';
@@ -31,7 +30,7 @@ export interface TfBackendInfo {
 export interface InitTfOptions {
   /** Overrides CXR_SYNTH_TF_BACKEND. */
   backend?: BackendName;
-  /** wasm threads; overrides CXR_SYNTH_TF_THREADS; default: all logical cores. */
+  /** wasm threads; overrides CXR_SYNTH_TF_THREADS; default 1 (the threaded build can hang: see wasm.ts). */
   threads?: number;
 }
 
@@ -85,8 +84,9 @@ function parseBackend(value: string | undefined): BackendName | undefined {
 }
 
 function parseThreads(value: number | string | undefined): number {
-  // availableParallelism respects CPU affinity (containers); XNNPACK gains little past 8 threads.
-  if (value === undefined || value === '') return Math.max(1, Math.min(8, availableParallelism()));
+  // Default ONE thread: the threaded-SIMD build passes every parity test but has deadlocked intermittently
+  // under Node on a loaded machine (see wasm.ts), and a hung service is worse than a slower one.
+  if (value === undefined || value === '') return 1;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${TF_THREADS_ENV}=${value}: use an integer in 1..64`);
   return n;
@@ -104,6 +104,9 @@ async function choose(options: InitTfOptions): Promise<TfBackendInfo> {
       const chosen: TfBackendInfo = { name: c.name, variant: started.variant, threads: started.threads, skipped };
       if (tf.getBackend() !== c.name) throw new Error(`tf.getBackend() is ${tf.getBackend()} after starting ${c.name}`);
       log.info('tf backend selected', { backend: chosen.name, variant: chosen.variant, threads: chosen.threads, skipped, forced: forced ?? null });
+      if (chosen.variant === 'wasm-simd-threads') {
+        log.warn('wasm threads are experimental: the threaded build has deadlocked intermittently under load; unset CXR_SYNTH_TF_THREADS if a job stops progressing', { threads: chosen.threads });
+      }
       if (chosen.name === 'cpu') {
         log.warn('tf backend is pure-JS cpu: fine for inference and tiny tests, far too slow to train real models', {});
       }

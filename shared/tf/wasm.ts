@@ -7,6 +7,12 @@
 // it. XNNPACK's C++ side caps threads at emscripten_num_logical_cores()/2 (it assumes hyper-threading), which on
 // a 2-core machine means 1: we answer that import with 2×threads so the count asked for is the count used.
 // Any failure falls back to the single-threaded SIMD build that tfjs loads itself.
+//
+// KNOWN ISSUE (why threads are opt-in, CXR_SYNTH_TF_THREADS=N): with 2 threads every parity test passes and
+// runs complete, but twice in ~15 runs on a heavily loaded 2-core machine the process stopped for good with all
+// threads asleep (0 CPU ticks): the main thread blocked in Atomics.wait and the pool worker waiting too. The
+// likely cause is a call a pthread proxies to the main thread (Emscripten's Node pthreads) while the main thread
+// is blocked in XNNPACK's pthreadpool; not found in time.
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';

@@ -2,6 +2,8 @@
 // pure-JS `cpu` backend: values and gradients over many shapes, strides, paddings, dilations and channel
 // counts, to the tolerance stated in shared/tf/testing/parity.ts. This file runs wasm with 2 threads (the
 // threaded-SIMD build); tf-kernels-parity-1thread.test.ts runs the same cases single-threaded.
+// Opt-in (CXR_SYNTH_TEST_WASM_THREADS=1): the threaded build has hung intermittently under load (see
+// shared/tf/wasm.ts), and a hang inside wasm cannot be interrupted by a test timeout.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initTf } from '../../shared/tf/index.js';
 import { ADDED_KERNELS, REPLACED_KERNELS } from '../../shared/tf/kernels/index.js';
@@ -9,8 +11,11 @@ import { TOLERANCE, parityCases, relativeError, runOn } from '../../shared/tf/te
 
 const THREADS = 2;
 const cases = parityCases();
+const enabled = process.env.CXR_SYNTH_TEST_WASM_THREADS === '1';
+if (!enabled) console.warn('[tf-kernels-parity] SKIPPED: 2-thread wasm parity is opt-in (CXR_SYNTH_TEST_WASM_THREADS=1)');
+const title = enabled ? `wasm kernels vs cpu (${THREADS} threads)` : `wasm kernels vs cpu (${THREADS} threads) — SKIPPED: set CXR_SYNTH_TEST_WASM_THREADS=1`;
 
-describe(`wasm kernels vs cpu (${THREADS} threads)`, () => {
+describe.skipIf(!enabled)(title, () => {
   beforeAll(async () => {
     const info = await initTf({ backend: 'wasm', threads: THREADS });
     expect(info.name).toBe('wasm');
