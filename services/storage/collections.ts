@@ -261,7 +261,7 @@ export class Ingest {
     this.entries.set(entry.sha256, entry);
     const key = layout.image(this.marker.kind, this.marker.id, entry.sha256);
     this.inFlightBytes += png.byteLength;
-    const write = this.store.put(key, png, { contentType: 'image/png' }).then(
+    const write = this.store.put(key, png, { contentType: 'image/png', sha256: entry.sha256 }).then(
       () => {
         this.written.push(key);
       },

@@ -139,6 +139,18 @@ describe.each(backends)('ObjectStore contract: %s', (_name, make) => {
 });
 
 describe('S3ObjectStore specifics', () => {
+  it('a put with a precomputed sha256 signs with it; a wrong one is refused by the server and stores nothing', async () => {
+    const store = s3Store(`cxr-sha-${randomBytes(4).toString('hex')}`);
+    await store.init();
+    const data = randomBytes(4000);
+    await store.put('s/ok.png', data, { contentType: 'image/png', metadata: { k: 'v' }, sha256: createHash('sha256').update(data).digest('hex') });
+    expect(await store.stat('s/ok.png')).toMatchObject({ size: 4000, contentType: 'image/png', metadata: { k: 'v' } });
+    expect((await store.getBytes('s/ok.png')).equals(data)).toBe(true);
+    await expect(store.put('s/bad.png', data, { sha256: 'f'.repeat(64) })).rejects.toThrow(/SHA256|sha256|content/i);
+    expect(await store.stat('s/bad.png')).toBeUndefined();
+    await store.close();
+  });
+
   it('presigned GET URLs serve the bytes over plain HTTP', async () => {
     const store = s3Store(`cxr-presign-${randomBytes(4).toString('hex')}`);
     await store.init();

@@ -39,6 +39,8 @@ export interface PutOptions {
    * exhausted and before the object becomes visible.
    */
   finalMetadata?: () => Record<string, string>;
+  /** Hex sha256 of a byte body the caller has already hashed (content addressing); S3 request signing reuses it. */
+  sha256?: string;
 }
 
 /**

@@ -80,8 +80,10 @@ export class S3ObjectStore implements ObjectStore {
   private readonly partSize: number;
   private readonly region: string;
   private readonly timeoutMs: number;
+  private readonly useSSL: boolean;
 
   constructor(options: S3StoreOptions) {
+    this.useSSL = options.useSSL;
     this.bucket = options.bucket;
     this.prefix = options.prefix ? options.prefix.replace(/^\/+|\/+$/g, '') + '/' : '';
     this.partSize = Math.max(5 * MiB, options.partSize ?? 16 * MiB);
@@ -132,6 +134,22 @@ export class S3ObjectStore implements ObjectStore {
     if (body instanceof Uint8Array) {
       const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       const meta = { 'Content-Type': contentType, ...options.metadata, ...options.finalMetadata?.() };
+      if (options.sha256 && !this.useSSL) {
+        // A plain PutObject whose SigV4 payload hash is the sha256 the caller already computed, instead of putObject
+        // hashing the bytes twice more (sha256 + md5). A wrong hash is refused by the server (XAmzContentSHA256Mismatch).
+        const sha = options.sha256;
+        await this.call(`put ${key}`, async () => {
+          const res = await this.client.makeRequestStreamAsync(
+            { method: 'PUT', bucketName: this.bucket, objectName: this.k(key), headers: { ...prependMeta(meta), 'Content-Length': buf.byteLength } },
+            buf,
+            sha,
+            [200],
+            this.region,
+          );
+          await new Promise<void>((resolve, reject) => res.on('data', () => {}).on('error', reject).on('end', resolve));
+        });
+        return { size: buf.byteLength };
+      }
       await this.call(`put ${key}`, () => this.client.putObject(this.bucket, this.k(key), buf, buf.byteLength, meta));
       return { size: buf.byteLength };
     }
