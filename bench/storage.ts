@@ -87,9 +87,9 @@ export async function run(): Promise<void> {
   console.log(`storage bench: ${n} PNGs (${mb(totalBytes)} MB) x ${rounds} alternating rounds, concurrency ${concurrency}`);
 
   const minio = await startMinio();
-  // The service runs inside this process, as in `cxr-synth serve all` / demo; CXR_BENCH_STORAGE_PROCESS=1 runs it as
-  // its own process, as deployed.
-  const ownProcess = process.env.CXR_BENCH_STORAGE_PROCESS === '1';
+  // The service runs as its own process, as deployed; CXR_BENCH_STORAGE_INPROCESS=1 runs it inside this one (as in
+  // `cxr-synth serve all` / demo), where it also competes with the benchmark's own client for the event loop.
+  const ownProcess = process.env.CXR_BENCH_STORAGE_INPROCESS !== '1';
   const harness = !ownProcess
     ? await startStorage({ backend: 's3', minio, bucket: 'bench-ours', putConcurrency: 16 })
     : await storageProcess(minio);
