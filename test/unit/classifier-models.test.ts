@@ -7,11 +7,47 @@ import { ClassifierArchitecture } from '../../shared/proto/cxrsynth/v1/classifie
 import { initTf, tf } from '../../shared/tf/index.js';
 import { buildClassifier, FAMILIES, familyOf } from '../../services/classifier/models/index.js';
 import { buildResNet } from '../../services/classifier/models/resnet.js';
+import { registerFastTileGradient } from '../../services/classifier/models/tile-gradient.js';
 
 const S = 16;
 
 beforeAll(async () => {
   await initTf();
+});
+
+describe('fast Tile gradient (LayerNorm backprop)', () => {
+  it('equals the sum of dy over repetitions, as tfjs-core computes it', () => {
+    registerFastTileGradient();
+    const cases: Array<[number[], number[]]> = [[[2, 3], [2, 2]], [[1, 2, 2, 3], [2, 1, 3, 1]], [[3], [4]]];
+    for (const [shape, reps] of cases) {
+      const size = shape.reduce((a, b) => a * b, 1);
+      const x = tf.tensor(Array.from({ length: size }, (_, i) => i / 7), shape);
+      const outShape = shape.map((n, i) => n * reps[i]!);
+      const outSize = outShape.reduce((a, b) => a * b, 1);
+      const wv = Array.from({ length: outSize }, (_, i) => Math.sin(i + 1));
+      const w = tf.tensor(wv, outShape);
+      const got = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(tf.tile(v, reps), w)))(x).dataSync();
+      // Expected: every output position adds its weight to the input position it copies.
+      const expected = new Array<number>(size).fill(0);
+      for (let o = 0; o < outSize; o++) {
+        let rem = o;
+        let src = 0;
+        let stride = 1;
+        const idx = outShape.map(() => 0);
+        for (let d = outShape.length - 1; d >= 0; d--) {
+          idx[d] = rem % outShape[d]!;
+          rem = Math.floor(rem / outShape[d]!);
+        }
+        for (let d = shape.length - 1; d >= 0; d--) {
+          src += (idx[d]! % shape[d]!) * stride;
+          stride *= shape[d]!;
+        }
+        expected[src]! += wv[o]!;
+      }
+      Array.from(got).forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 4));
+      tf.dispose([x, w]);
+    }
+  });
 });
 
 function fixedBatch(): { x: tf.Tensor4D; y: tf.Tensor2D } {
@@ -59,6 +95,7 @@ describe.each(FAMILIES.map((f) => [f.kind, f] as const))('classifier family %s',
   it('lowers the loss on a fixed batch with one Adam step, and the same seed gives the same weights', async () => {
     const { x, y } = fixedBatch();
     const run = async (seed: number, dropout: number) => {
+      registerFastTileGradient();
       const model = family.build({ imageSize: S, dropout, seed });
       const initial = model.getWeights().map((w) => Array.from(w.dataSync()));
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
