@@ -61,7 +61,6 @@ async function storageProcess(minio: MinioServer): Promise<HasClient & { close()
     addresses: [`127.0.0.1:${port}`],
     retry: { maxAttempts: 1, initialBackoffMs: 100, maxBackoffMs: 200 },
     deadlineMs: 600_000,
-    channelOptions: { 'grpc-node.flow_control_window': 8 * 1024 * 1024 },
   });
   return {
     client,

@@ -134,6 +134,8 @@ export function createClient<C extends Client>(ctor: ClientConstructor<C>, optio
     // Reconnect about as fast as we retry, so a server that comes back is found by the next attempt.
     'grpc.initial_reconnect_backoff_ms': retry.initialBackoffMs,
     'grpc.max_reconnect_backoff_ms': retry.maxBackoffMs,
+    // grpc-js's default 64 KiB HTTP/2 receive window stalls image and blob streams; 8 MiB keeps them flowing.
+    'grpc-node.flow_control_window': 8 * 1024 * 1024,
     ...(maxBytes ? { 'grpc.max_receive_message_length': maxBytes, 'grpc.max_send_message_length': maxBytes } : {}),
     ...serverNameOptions(tls),
     ...options.channelOptions,

@@ -63,7 +63,6 @@ export async function startStorage(options: HarnessOptions): Promise<StorageHarn
     retry: { maxAttempts: 1, initialBackoffMs: 100, maxBackoffMs: 200 },
     deadlineMs: 120_000,
     // A larger HTTP/2 receive window than grpc-js's 64 KiB default, so image streams don't stall on WINDOW_UPDATEs.
-    channelOptions: { 'grpc-node.flow_control_window': 8 * 1024 * 1024 },
   };
   const client = createClient(StorageServiceClient, clientOptions);
   const health = createClient(HealthClient, clientOptions);
