@@ -40,7 +40,7 @@ async function trainClassifier(classifier: ClassifierServiceClient, datasetId: s
   let last: JobEvent | undefined;
   for await (const e of events as AsyncIterable<JobEvent>) {
     last = e;
-    if (e.phase === 'epoch' || e.message) out.progress(`  classifier ${e.step}/${e.totalSteps} ${e.message}`.trimEnd());
+    if (e.message) out.progress(`  classifier ${e.step}/${e.totalSteps} ${e.message}`.trimEnd());
   }
   return last?.resultId || modelId;
 }

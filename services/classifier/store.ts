@@ -8,13 +8,12 @@
 //   EVALUATIONS  <evaluation_id>.pb                    binary Evaluation message (what ScoreClassification reads)
 //                <evaluation_id>.json                  the same Evaluation as proto JSON, for people and tools
 import { status } from '@grpc/grpc-js';
-import type { StorageClient } from '../../shared/clients/storage.js';
+import { storageBlobStore, type StorageClient } from '../../shared/clients/storage.js';
 import { callUnary, isGrpcStatusError } from '../../shared/grpc/index.js';
 import { ClassifierModel, Evaluation } from '../../shared/proto/cxrsynth/v1/classifier.js';
 import { BlobNamespace } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { tf } from '../../shared/tf/index.js';
 import { blobStoreIOHandler } from '../metrics/features/artifacts.js';
-import { storageBlobStore } from '../metrics/storage-client.js';
 import type { EpochResult } from './train.js';
 
 /** Model and evaluation ids: one blob path segment, and what the metrics service accepts as feature_model_id. */

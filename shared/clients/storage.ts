@@ -3,7 +3,7 @@
 // sha256 verification on the way out, and listings followed across pages.
 import { createHash } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
-import { callClientStream, callUnary, type CallExtras } from '../grpc/index.js';
+import { callClientStream, callUnary, isGrpcStatusError, type CallExtras } from '../grpc/index.js';
 import type { CollectionRef, ImageRef, ImageSelection } from '../proto/cxrsynth/v1/common.js';
 import {
   type Blob,
@@ -116,25 +116,28 @@ export interface KeyedBlobs {
   put(key: string, bytes: Uint8Array): Promise<void>;
 }
 
-export function blobRefForKey(key: string): BlobRef {
+/** "models/classifier/m1/model.json" → { namespace: MODELS, path: "classifier/m1/model.json" }. */
+export function blobRef(key: string): BlobRef {
   const slash = key.indexOf('/');
-  const namespace = slash > 0 ? NAMESPACE_BY_PREFIX[key.slice(0, slash)] : undefined;
-  if (namespace === undefined) throw new Error(`blob key "${key}" must start with one of ${Object.keys(NAMESPACE_BY_PREFIX).join(', ')}/`);
+  const namespace = NAMESPACE_BY_PREFIX[slash < 0 ? key : key.slice(0, slash)];
+  if (namespace === undefined || slash < 0 || slash === key.length - 1) {
+    throw new RangeError(`blob key "${key}" must start with one of ${Object.keys(NAMESPACE_BY_PREFIX).join(', ')} and a path`);
+  }
   return { namespace, path: key.slice(slash + 1) };
 }
 
-export function keyedBlobs(storage: StorageClient): KeyedBlobs {
+export function storageBlobStore(storage: StorageClient): KeyedBlobs {
   return {
     async getBytes(key) {
       try {
-        return (await storage.getBlob(blobRefForKey(key))).bytes;
+        return new Uint8Array((await storage.getBlob(blobRef(key))).bytes);
       } catch (err) {
-        if ((err as { code?: number }).code === status.NOT_FOUND) return undefined;
+        if (isGrpcStatusError(err) && err.code === status.NOT_FOUND) return undefined;
         throw err;
       }
     },
     async put(key, bytes) {
-      await storage.putBlob(blobRefForKey(key), bytes);
+      await storage.putBlob(blobRef(key), bytes);
     },
   };
 }

@@ -25,7 +25,8 @@ import { tf } from '../../services/metrics/features/tf.js';
 import { backendName, initTf } from '../../shared/tf/index.js';
 import { createMetricsService, METRICS_POLICY } from '../../services/metrics/service.js';
 import type { EvaluationSource } from '../../services/metrics/sources.js';
-import { storageBlobStore, storageImageSource } from '../../services/metrics/storage-client.js';
+import { storageImageSource } from '../../services/metrics/storage-client.js';
+import { storageBlobStore } from '../../shared/clients/storage.js';
 import { startStorage, type StorageHarness } from '../support/minio-storage.js';
 
 const SIZE = 32;

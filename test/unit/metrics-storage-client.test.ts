@@ -7,7 +7,8 @@ import { Evaluation } from '../../shared/proto/cxrsynth/v1/classifier.js';
 import { BlobNamespace } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { FsObjectStore } from '../../services/storage/backends/fs.js';
 import { objectStoreBlobs } from '../../services/metrics/features/object-store-blobs.js';
-import { blobRef, storageEvaluations } from '../../services/metrics/storage-client.js';
+import { storageEvaluations } from '../../services/metrics/storage-client.js';
+import { blobRef } from '../../shared/clients/storage.js';
 
 describe('metrics blob keys → storage blob refs', () => {
   it('maps the leading segment to the namespace', () => {
