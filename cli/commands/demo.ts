@@ -35,7 +35,7 @@ async function trainClassifier(classifier: ClassifierServiceClient, datasetId: s
   const modelId = `${datasetId}-domain`;
   const events = classifier.train({
     modelId, architecture: ClassifierArchitecture.RESNET50, datasetId, syntheticSetIds: [], syntheticPerClass: 0, mix: 0,
-    epochs: o.epochs, batchSize: 32, learningRate: 1e-3, seed: o.seed, imageSize: o.size, augment: false, fold: 0, dropout: 0.5,
+    epochs: o.epochs, batchSize: 16, learningRate: 3e-3, seed: o.seed, imageSize: o.size, augment: false, fold: 0, dropout: 0.5,
   });
   let last: JobEvent | undefined;
   for await (const e of events as AsyncIterable<JobEvent>) {
