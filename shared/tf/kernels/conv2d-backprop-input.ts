@@ -65,6 +65,12 @@ export function conv2dBackpropInputViaConv(args: KernelArgs, backendName: string
     const gt = s.run('Transpose', { x: s.view(g, [mh * mw, s2, ci, co]) }, { perm: [0, 3, 1, 2] });
     const filt = s.view(gt, [mh, mw, co, s2 * ci]);
 
+    const { bottom, right } = info.padInfo;
+    if (s2 === 1 && top <= kh - 1 && bottom <= kh - 1 && left <= kw - 1 && right <= kw - 1) {
+      // Stride 1: a 'full' correlation with the flipped filter, padded so it yields exactly H×W (no crop copy).
+      const pad1 = [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]];
+      return s.run('Conv2D', { x: dy, filter: filt }, { strides: [1, 1], pad: pad1, dataFormat: 'NHWC', dilations: [1, 1], dimRoundingMode: undefined });
+    }
     // Phase rows u = 0..U-1 cover the full output rows P..P+H-1.
     const uh = Math.max(Math.floor((top + h - 1) / sh) + 1, oh);
     const uw = Math.max(Math.floor((left + w - 1) / sw) + 1, ow);
