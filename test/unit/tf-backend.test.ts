@@ -37,7 +37,7 @@ describe('initTf', () => {
       const { grads } = tf.variableGrads(() => {
         const y = tf.conv2d(x, w, 2, 'same');
         const m = tf.moments(y, [0, 1, 2]);
-        const z = tf.conv2dTranspose(tf.batchNorm(y, m.mean, m.variance, tf.zeros([4]), tf.ones([4]), 1e-5), wt, [2, 8, 8, 2], 2, 'same');
+        const z = tf.conv2dTranspose(tf.batchNorm(y, m.mean, m.variance, tf.zeros([4]), tf.ones([4]), 1e-5) as tf.Tensor4D, wt, [2, 8, 8, 2], 2, 'same');
         return tf.sum(tf.square(z)) as tf.Scalar;
       }, [w, wt]);
       return Object.values(grads).map((t) => tf.sum(tf.abs(t)).dataSync()[0]!);
