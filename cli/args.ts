@@ -32,22 +32,15 @@ export function stringOpt(p: Parsed, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-export function intOpt(p: Parsed, name: string, bounds: { min: number; max: number }): number | undefined {
+function boundedOpt(p: Parsed, name: string, bounds: { min: number; max: number }, integer: boolean): number | undefined {
   const raw = stringOpt(p, name);
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < bounds.min || n > bounds.max) {
-    throw new UsageError(`--${name} must be an integer from ${bounds.min} to ${bounds.max}, got "${raw}"`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < bounds.min || n > bounds.max) {
+    throw new UsageError(`--${name} must be ${integer ? 'an integer' : 'a number'} from ${bounds.min} to ${bounds.max}, got "${raw}"`);
   }
   return n;
 }
 
-export function numberOpt(p: Parsed, name: string, bounds: { min: number; max: number }): number | undefined {
-  const raw = stringOpt(p, name);
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < bounds.min || n > bounds.max) {
-    throw new UsageError(`--${name} must be a number from ${bounds.min} to ${bounds.max}, got "${raw}"`);
-  }
-  return n;
-}
+export const intOpt = (p: Parsed, name: string, bounds: { min: number; max: number }) => boundedOpt(p, name, bounds, true);
+export const numberOpt = (p: Parsed, name: string, bounds: { min: number; max: number }) => boundedOpt(p, name, bounds, false);
