@@ -5,6 +5,9 @@
 // (CPU), `wasm` (XNNPACK, SIMD, threads where they start, plus the project's training kernels), `cpu` (pure JS:
 // correct but too slow to train). The native packages are optional: absent or broken, they are skipped.
 // CXR_SYNTH_TF_BACKEND=tensorflow|wasm|cpu forces one and fails loudly when it cannot start.
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createLogger } from '../log/logger.js';
 import { registerWasmKernels } from './kernels/index.js';
@@ -47,7 +50,20 @@ interface Candidate {
 async function startNative(pkg: string): Promise<{ variant: string; threads: number }> {
   // A variable specifier: the packages are optional and may not be installed at all.
   const spec: string = pkg;
-  await import(spec);
+  // Without its native binding the package fails only after registering ~170 kernels, which the next package's
+  // registration then warns about one by one: check for the binding (lib/napi-v*/tfjs_binding.node) first.
+  const lib = join(dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`)), 'lib');
+  const hasBinding = existsSync(lib) && readdirSync(lib).some((d) => existsSync(join(lib, d, 'tfjs_binding.node')));
+  if (!hasBinding) throw new Error(`${pkg} has no native binding (run scripts/tfjs-native.sh)`);
+  // tfjs-node locates its binding with node-pre-gyp, which parses process.argv as its own options (with
+  // abbreviations: our `--dir X` became its `--directory X` and sent it looking under X). Hide our arguments.
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  try {
+    await import(spec);
+  } finally {
+    process.argv = argv;
+  }
   if (tf.findBackend('tensorflow') === null && tf.findBackendFactory('tensorflow') === null) {
     throw new Error(`${pkg} loaded but registered no 'tensorflow' backend (a second copy of tfjs-core?)`);
   }
