@@ -9,7 +9,6 @@ import { createRng } from '../../shared/images/rng.js';
 import { tf } from '../../shared/tf/index.js';
 import type { Sample } from './data.js';
 import { NUM_CLASSES } from './models/index.js';
-import { registerFastTileGradient } from './models/tile-gradient.js';
 
 export interface TrainOptions {
   epochs: number;
@@ -139,7 +138,6 @@ export function recalibrateBatchNorm(model: tf.LayersModel, samples: readonly Sa
 /** Trains `model` in place; on return it holds the weights of the epoch with the lowest validation loss. */
 export async function trainModel(model: tf.LayersModel, train: readonly Sample[], val: readonly Sample[], o: TrainOptions, hooks: TrainHooks = {}, signal?: AbortSignal): Promise<TrainResult> {
   if (train.length === 0 || val.length === 0) throw new RangeError('training needs at least one training and one validation image');
-  registerFastTileGradient(); // LayerNorm (ConvNeXt) backprop through Tile: see tile-gradient.ts
   const optimizer = tf.train.adam(o.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const augment = o.augment ? strongAugmentation() : null;

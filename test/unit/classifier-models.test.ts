@@ -7,7 +7,6 @@ import { ClassifierArchitecture } from '../../shared/proto/cxrsynth/v1/classifie
 import { initTf, tf } from '../../shared/tf/index.js';
 import { buildClassifier, FAMILIES, familyOf } from '../../services/classifier/models/index.js';
 import { buildResNet } from '../../services/classifier/models/resnet.js';
-import { registerFastTileGradient } from '../../services/classifier/models/tile-gradient.js';
 
 const S = 16;
 
@@ -15,9 +14,8 @@ beforeAll(async () => {
   await initTf();
 });
 
-describe('fast Tile gradient (LayerNorm backprop)', () => {
+describe('fast Tile gradient (LayerNorm backprop), registered by initTf', () => {
   it('equals the sum of dy over repetitions, as tfjs-core computes it', () => {
-    registerFastTileGradient();
     const cases: Array<[number[], number[]]> = [[[2, 3], [2, 2]], [[1, 2, 2, 3], [2, 1, 3, 1]], [[3], [4]]];
     for (const [shape, reps] of cases) {
       const size = shape.reduce((a, b) => a * b, 1);
@@ -95,8 +93,7 @@ describe.each(FAMILIES.map((f) => [f.kind, f] as const))('classifier family %s',
   it('lowers the loss on a fixed batch with one Adam step, and the same seed gives the same weights', async () => {
     const { x, y } = fixedBatch();
     const run = async (seed: number, dropout: number) => {
-      registerFastTileGradient();
-      const model = family.build({ imageSize: S, dropout, seed });
+        const model = family.build({ imageSize: S, dropout, seed });
       const initial = model.getWeights().map((w) => Array.from(w.dataSync()));
       model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
       const before = loss(model, x, y);
