@@ -24,17 +24,10 @@ import {
   type Page,
   type PutOptions,
 } from './object-store.js';
+import type { S3Settings } from '../../../shared/config/index.js';
 
-export interface S3StoreOptions {
-  endPoint: string;
-  port: number;
-  useSSL: boolean;
-  accessKey: string;
-  secretKey: string;
-  region: string;
-  bucket: string;
-  /** Key prefix inside the bucket ('' for none), without leading or trailing '/'. */
-  prefix: string;
+/** The connection settings shared/config produces (prefix: '' for none, no leading or trailing '/'), plus tuning. */
+export interface S3StoreOptions extends S3Settings {
   /** Bodies above this size go up as multipart uploads in parts of this size. S3's minimum part is 5 MiB. */
   partSize?: number;
   /** Upper bound on the time one request may take before it counts as unavailable. */
