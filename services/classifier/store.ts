@@ -7,9 +7,8 @@
 //                                                      exists (GetModel / ListModels / Classify) once it is there
 //   EVALUATIONS  <evaluation_id>.pb                    binary Evaluation message (what ScoreClassification reads)
 //                <evaluation_id>.json                  the same Evaluation as proto JSON, for people and tools
-import { status } from '@grpc/grpc-js';
 import { storageBlobStore, type StorageClient } from '../../shared/clients/storage.js';
-import { callUnary, isGrpcStatusError } from '../../shared/grpc/index.js';
+import { callUnary } from '../../shared/grpc/index.js';
 import { ClassifierModel, Evaluation } from '../../shared/proto/cxrsynth/v1/classifier.js';
 import { BlobNamespace } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { tf } from '../../shared/tf/index.js';
@@ -23,15 +22,6 @@ export const MODEL_PREFIX = 'classifier';
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const modelPath = (id: string, file: string) => `${MODEL_PREFIX}/${id}/${file}`;
-
-async function getOptional(storage: StorageClient, namespace: BlobNamespace, path: string): Promise<Buffer | undefined> {
-  try {
-    return (await storage.getBlob({ namespace, path })).bytes;
-  } catch (err) {
-    if (isGrpcStatusError(err) && err.code === status.NOT_FOUND) return undefined;
-    throw err;
-  }
-}
 
 export class ClassifierStore {
   constructor(private readonly storage: StorageClient) {}
@@ -50,7 +40,7 @@ export class ClassifierStore {
   }
 
   async getManifest(id: string): Promise<ClassifierModel | undefined> {
-    const bytes = await getOptional(this.storage, BlobNamespace.MODELS, modelPath(id, 'manifest.json'));
+    const bytes = await storageBlobStore(this.storage).getBytes(`models/${modelPath(id, 'manifest.json')}`);
     return bytes === undefined ? undefined : ClassifierModel.fromJSON(JSON.parse(decoder.decode(bytes)));
   }
 
