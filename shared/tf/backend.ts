@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { createLogger } from '../log/logger.js';
-import { registerWasmKernels } from './kernels/index.js';
+import { registerBatchNormTrainingKernels, registerTensorflowKernels, registerWasmKernels } from './kernels/index.js';
 import { registerFastGradients } from './gradients.js';
 import { startWasm } from './wasm.js';
 
@@ -68,6 +68,7 @@ async function startNative(pkg: string): Promise<{ variant: string; threads: num
     throw new Error(`${pkg} loaded but registered no 'tensorflow' backend (a second copy of tfjs-core?)`);
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg}: the 'tensorflow' backend failed to start`);
+  registerTensorflowKernels('tensorflow');
   return { variant: pkg.replace('@tensorflow/', ''), threads: 0 };
 }
 
@@ -88,6 +89,7 @@ const CANDIDATES: Candidate[] = [
     variant: 'cpu',
     start: async () => {
       if (!(await tf.setBackend('cpu'))) throw new Error("the 'cpu' backend failed to start");
+      registerBatchNormTrainingKernels('cpu');
       return { variant: 'cpu', threads: 1 };
     },
   },

@@ -4,6 +4,8 @@
 // identical up to float rounding (checked against tfjs-core's gradient in test/unit/tf-gradients.test.ts).
 // Registered for every backend: a gradient is backend-neutral maths.
 import * as tf from '@tensorflow/tfjs';
+import { LEAKY_RELU_GRAD, RELU_GRAD } from './kernels/names.js';
+import { batchNormTrainingGrad } from './ops/batch-norm-training.js';
 
 type Tensor = tf.Tensor;
 
@@ -66,13 +68,36 @@ export const fastTileGrad: tf.GradConfig = {
 /** tfjs-core's own FusedBatchNorm gradient, captured before it is replaced (the reference in tests). */
 export const coreFusedBatchNormGrad: tf.GradConfig | undefined = tf.getGradient('FusedBatchNorm');
 
+/**
+ * An activation's gradient through the backend's one-pass kernel where it has one (the native backend: see
+ * kernels/native.ts), else through tfjs-core's own gradient, captured here before it is replaced.
+ */
+function viaBackendKernel(kernelName: 'Relu' | 'LeakyRelu', gradKernel: string): tf.GradConfig {
+  const core = tf.getGradient(kernelName);
+  if (core === undefined) throw new Error(`tfjs-core has no ${kernelName} gradient to fall back to`);
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: tf.NamedAttrMap) => {
+      if (tf.getKernel(gradKernel, tf.getBackend()) === undefined) return core.gradFunc(dy, saved, attrs);
+      return { x: () => tf.engine().runKernel(gradKernel, { dy: dy as Tensor, x: saved[0]! }, attrs) as Tensor };
+    },
+  };
+}
+
+export const fastReluGrad = viaBackendKernel('Relu', RELU_GRAD);
+export const fastLeakyReluGrad = viaBackendKernel('LeakyRelu', LEAKY_RELU_GRAD);
+
 let done = false;
 
-/** Idempotent; replaces tfjs-core's FusedBatchNorm and Tile gradients for all backends. */
+/**
+ * Idempotent; replaces tfjs-core's FusedBatchNorm, Tile, Relu and LeakyRelu gradients for all backends, and
+ * registers the gradient of the project's batch-norm training op.
+ */
 export function registerFastGradients(): void {
   if (done) return;
-  for (const grad of [fastFusedBatchNormGrad, fastTileGrad]) {
-    tf.unregisterGradient(grad.kernelName);
+  for (const grad of [fastFusedBatchNormGrad, fastTileGrad, fastReluGrad, fastLeakyReluGrad, batchNormTrainingGrad]) {
+    if (tf.getGradient(grad.kernelName) !== undefined) tf.unregisterGradient(grad.kernelName);
     tf.registerGradient(grad);
   }
   done = true;

@@ -15,6 +15,7 @@ export {
   type InitTfOptions,
   type TfBackendInfo,
 } from './backend.js';
+export { BatchNormalization, batchNormalization } from './layers/batch-normalization.js';
 export { SeededRandom, SeededInitializers, seededPermutation, seededShuffle, type Initializer } from './random.js';
 export {
   MemoryBlobIO,

@@ -9,6 +9,7 @@
 // Batch norm: epsilon 1e-5 and momentum 0.9 (PyTorch's defaults, in Keras terms).
 import * as tf from '@tensorflow/tfjs';
 import { SeededInitializers } from './random.js';
+import { batchNormalization } from './layers/batch-normalization.js';
 
 const BN = { epsilon: 1e-5, momentum: 0.9 };
 
@@ -44,12 +45,12 @@ export function buildDcgan(config: DcganConfig): Dcgan {
   const g = tf.sequential({ name: 'generator' });
   let ch = config.ngf * 2 ** (ups - 1);
   g.add(tf.layers.conv2dTranspose({ inputShape: [1, 1, config.nz], filters: ch, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, kernelInitializer: init.normal(0.02) }));
-  g.add(tf.layers.batchNormalization(BN));
+  g.add(batchNormalization(BN));
   g.add(tf.layers.reLU());
   for (let i = 1; i < ups; i++) {
     ch /= 2;
     g.add(tf.layers.conv2dTranspose({ filters: ch, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: init.normal(0.02) }));
-    g.add(tf.layers.batchNormalization(BN));
+    g.add(batchNormalization(BN));
     g.add(tf.layers.reLU());
   }
   g.add(tf.layers.conv2dTranspose({ filters: config.channels, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: init.normal(0.02), activation: 'tanh' }));
@@ -61,7 +62,7 @@ export function buildDcgan(config: DcganConfig): Dcgan {
   for (let i = 1; i < ups; i++) {
     dch *= 2;
     d.add(tf.layers.conv2d({ filters: dch, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: init.normal(0.02) }));
-    d.add(tf.layers.batchNormalization(BN));
+    d.add(batchNormalization(BN));
     d.add(tf.layers.leakyReLU({ alpha: 0.2 }));
   }
   d.add(tf.layers.conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, kernelInitializer: init.normal(0.02) }));
@@ -126,20 +127,20 @@ export function buildResnet(config: ResnetConfig): Resnet {
     tf.layers.conv2d({ filters, kernelSize: k, strides: s, padding: 'same', useBias: false, kernelInitializer: init.heNormal() });
   const input = tf.input({ shape: [config.inputSize, config.inputSize, config.channels] });
   let x = conv(config.widths[0], 3, 2).apply(input) as tf.SymbolicTensor;
-  x = tf.layers.batchNormalization(BN).apply(x) as tf.SymbolicTensor;
+  x = batchNormalization(BN).apply(x) as tf.SymbolicTensor;
   x = tf.layers.reLU().apply(x) as tf.SymbolicTensor;
   let inCh = config.widths[0];
   config.widths.slice(1).forEach((out, i) => {
     const stride = i === 0 ? 1 : 2;
     let y = conv(out, 3, stride).apply(x) as tf.SymbolicTensor;
-    y = tf.layers.batchNormalization(BN).apply(y) as tf.SymbolicTensor;
+    y = batchNormalization(BN).apply(y) as tf.SymbolicTensor;
     y = tf.layers.reLU().apply(y) as tf.SymbolicTensor;
     y = conv(out, 3, 1).apply(y) as tf.SymbolicTensor;
-    y = tf.layers.batchNormalization(BN).apply(y) as tf.SymbolicTensor;
+    y = batchNormalization(BN).apply(y) as tf.SymbolicTensor;
     let sc = x;
     if (stride !== 1 || inCh !== out) {
       sc = conv(out, 1, stride).apply(x) as tf.SymbolicTensor;
-      sc = tf.layers.batchNormalization(BN).apply(sc) as tf.SymbolicTensor;
+      sc = batchNormalization(BN).apply(sc) as tf.SymbolicTensor;
     }
     x = tf.layers.reLU().apply(tf.layers.add().apply([y, sc]) as tf.SymbolicTensor) as tf.SymbolicTensor;
     inCh = out;

@@ -2,37 +2,23 @@
 // pure-JS `cpu` backend: values and gradients over many shapes, strides, paddings, dilations and channel
 // counts, to the tolerance stated in shared/tf/testing/parity.ts. This file: wasm single-threaded (SIMD build);
 // tf-kernels-parity.test.ts runs the same cases on 2 threads.
-import { beforeAll, describe, expect, it } from 'vitest';
-import { tf, initTf } from '../../shared/tf/index.js';
+import { expect } from 'vitest';
+import { initTf } from '../../shared/tf/index.js';
 import { ADDED_KERNELS, REPLACED_KERNELS } from '../../shared/tf/kernels/index.js';
-import { TOLERANCE, parityCases, relativeError, runOn } from '../../shared/tf/testing/parity.js';
+import { kernelParitySuite } from '../support/kernel-parity.js';
 
 const THREADS = 1;
-const cases = parityCases();
 
-describe(`wasm kernels vs cpu (${THREADS} threads)`, () => {
-  beforeAll(async () => {
+kernelParitySuite({
+  title: `wasm kernels vs cpu (${THREADS} threads)`,
+  backend: 'wasm',
+  kernels: [...ADDED_KERNELS, ...REPLACED_KERNELS],
+  skip: null,
+  start: async () => {
     const info = await initTf({ backend: 'wasm', threads: THREADS });
     expect(info.name).toBe('wasm');
     // One thread: the single-threaded SIMD build tfjs loads itself.
     expect(info.variant).toBe('wasm-simd');
     expect(info.threads).toBe(THREADS);
-  });
-
-  it('registers every training kernel and replaced kernel for wasm', () => {
-    const names = new Set(tf.getKernelsForBackend('wasm').map((k) => k.kernelName));
-    for (const k of [...ADDED_KERNELS, ...REPLACED_KERNELS]) expect(names.has(k), k).toBe(true);
-  });
-
-  it('covers every added and replaced kernel with parity cases', () => {
-    const covered = new Set(cases.flatMap((c) => c.kernels));
-    for (const k of [...ADDED_KERNELS, ...REPLACED_KERNELS]) expect(covered.has(k), k).toBe(true);
-  });
-
-  it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
-    const ref = await runOn('cpu', c);
-    const got = await runOn('wasm', c);
-    expect(relativeError(ref, got)).toBeLessThanOrEqual(TOLERANCE);
-    await tf.setBackend('wasm');
-  });
+  },
 });

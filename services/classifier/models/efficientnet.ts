@@ -4,7 +4,7 @@
 // (BN) → identity shortcut when stride 1 and shapes match. Then the 1×1 head conv, global pool, dropout, Dense.
 // Stages keep B0's (expand, kernel, stride) pattern with channels ÷ 4 and fewer repeats; B1 repeats the middle
 // stages once more (the real B1 scales depth by 1.1) and has a wider head conv.
-import { tf } from '../../../shared/tf/index.js';
+import { batchNormalization, tf } from '../../../shared/tf/index.js';
 import { canHalve, channels, checkBuildOptions, half, head, inputLayer, Seeds, type BuildOptions } from './common.js';
 
 type T = tf.SymbolicTensor;
@@ -34,7 +34,7 @@ function convBn(x: T, filters: number, kernel: number, stride: number, seeds: Se
   let y = tf.layers
     .conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, kernelInitializer: seeds.he(), name: `${name}_conv` })
     .apply(x) as T;
-  y = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3, name: `${name}_bn` }).apply(y) as T;
+  y = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3, name: `${name}_bn` }).apply(y) as T;
   return act === null ? y : (tf.layers.activation({ activation: act, name: `${name}_act` }).apply(y) as T);
 }
 
@@ -54,7 +54,7 @@ function mbConv(x: T, stage: Stage, out: number, stride: number, seeds: Seeds, n
   y = tf.layers
     .depthwiseConv2d({ kernelSize: stage.kernel, strides: stride, padding: 'same', useBias: false, depthwiseInitializer: seeds.he(), name: `${name}_dw` })
     .apply(y) as T;
-  y = tf.layers.batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3, name: `${name}_dw_bn` }).apply(y) as T;
+  y = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3, name: `${name}_dw_bn` }).apply(y) as T;
   y = tf.layers.activation({ activation: 'swish', name: `${name}_dw_act` }).apply(y) as T;
   y = squeezeExcite(y, inCh, seeds, name);
   y = convBn(y, out, 1, 1, seeds, `${name}_project`, null);

@@ -12,6 +12,7 @@
 import { ArtifactsNotFoundError, loadNamedWeights, weightsHash } from './artifacts.js';
 import { MissingWeightsError, type FeatureNetwork } from './network.js';
 import { tf } from './tf.js';
+import { batchNormalization } from '../../../shared/tf/index.js';
 
 type SymbolicTensor = tf.SymbolicTensor;
 type Kernel = number | [number, number];
@@ -25,7 +26,7 @@ function conv(x: SymbolicTensor, name: string, filters: number, kernel: Kernel, 
   const y = tf.layers
     .conv2d({ name: `${name}.conv`, filters, kernelSize: kernel, strides, padding, useBias: false })
     .apply(x) as SymbolicTensor;
-  const z = tf.layers.batchNormalization({ name: `${name}.bn`, epsilon: 0.001, axis: -1 }).apply(y) as SymbolicTensor;
+  const z = batchNormalization({ name: `${name}.bn`, epsilon: 0.001, axis: -1 }).apply(y) as SymbolicTensor;
   return tf.layers.activation({ name: `${name}.relu`, activation: 'relu' }).apply(z) as SymbolicTensor;
 }
 

@@ -1,5 +1,6 @@
-// Registers the project's kernels for the wasm backend: the training kernels it lacks, and faster forms of
-// kernels it has. Each one is checked against the `cpu` backend in test/unit/tf-kernels-parity.test.ts.
+// Registers the project's kernels: for wasm, the training kernels it lacks and faster forms of kernels it has; for
+// the native `tensorflow` backend, faster forms of the two convolution gradients. Each one is checked against the
+// `cpu` backend (test/unit/tf-kernels-parity*.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { KernelArgs, KernelFn, TensorInfo } from './kernel-scope.js';
 import { conv2dBackpropFilterViaConv } from './conv2d-backprop-filter.js';
@@ -8,6 +9,11 @@ import { depthwiseConv2dBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dBackpropInput } from './depthwise-backprop-input.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
 import { meanLeadingFast, sumLeadingFast } from './reduce-leading.js';
+import { registerBatchNormTrainingKernels } from './batch-norm-training.js';
+import { NATIVE_KERNELS, registerNativeKernels } from './native.js';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './names.js';
+
+export { NATIVE_KERNELS, registerBatchNormTrainingKernels };
 
 /** Kernels added where the backend has none. */
 export const ADDED_KERNELS = [
@@ -15,9 +21,26 @@ export const ADDED_KERNELS = [
   'DepthwiseConv2dNativeBackpropFilter',
   'DepthwiseConv2dNativeBackpropInput',
   'UnsortedSegmentSum',
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
 ] as const;
 /** Kernels of the backend replaced by a faster form (the original stays as the fallback for cases it doesn't cover). */
 export const REPLACED_KERNELS = ['Conv2DBackpropInput', 'Sum', 'Mean'] as const;
+/**
+ * TensorFlow's CPU kernels for the two conv gradients are slow at the study's shapes; as forward convs (oneDNN's
+ * best kernel) they are faster wherever the rewrite wastes nothing: the filter tiles the stride (stride 1, or
+ * DCGAN's 4/2) and both sides have a few channels. Measured (ms, TF's own → rewrite): input gradient
+ * [32,4,4,512]→[32,8,8,256] k4/2 104 → 43; [16,64,64,32] k3/1 14 → 13; filter gradient k4/2 26–41 → 22–32,
+ * k3/1 [16,64,64,32] 42 → 21. TF's own stays where it wins: k3/2 (9 → 11–14), 1×1 (3 → 9), one channel.
+ */
+export const TENSORFLOW_REPLACED_KERNELS = ['Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
+
+function rewritePays(filterShape: number[], strides: unknown): boolean {
+  const [kh, kw, ci, co] = filterShape as [number, number, number, number];
+  const [sh, sw] = typeof strides === 'number' ? [strides, strides] : (strides as [number, number]);
+  const tiles = (k: number, s: number) => k > 1 && (s === 1 || k % s === 0);
+  return tiles(kh, sh) && tiles(kw, sw) && ci >= 8 && co >= 8;
+}
 
 const originals = new Map<string, KernelFn>();
 
@@ -27,21 +50,29 @@ function put(name: string, backendName: string, fn: (args: KernelArgs) => Tensor
 }
 
 /** The backend's own kernel that `name` replaced (for parity tests and benchmarks). */
-export function originalKernel(name: (typeof REPLACED_KERNELS)[number], backendName = 'wasm'): KernelFn | undefined {
+export function originalKernel(
+  name: (typeof REPLACED_KERNELS)[number] | (typeof TENSORFLOW_REPLACED_KERNELS)[number],
+  backendName = 'wasm',
+): KernelFn | undefined {
   return originals.get(`${backendName}/${name}`);
 }
 
 let registered = new Set<string>();
 
-/** Idempotent. `backendName` is the name the wasm backend is registered under (normally 'wasm'). */
-export function registerWasmKernels(backendName = 'wasm'): void {
-  if (registered.has(backendName)) return;
-  for (const name of REPLACED_KERNELS) {
+/** Saves the backend's own kernels before they are replaced; returns a lookup of them. */
+function saveOriginals(names: readonly string[], backendName: string): (name: string) => KernelFn {
+  for (const name of names) {
     const k = tf.getKernel(name, backendName);
     if (k === undefined) throw new Error(`backend ${backendName} has no ${name} kernel to replace`);
     originals.set(`${backendName}/${name}`, k.kernelFunc as unknown as KernelFn);
   }
-  const orig = (name: string): KernelFn => originals.get(`${backendName}/${name}`)!;
+  return (name) => originals.get(`${backendName}/${name}`)!;
+}
+
+/** Idempotent. `backendName` is the name the wasm backend is registered under (normally 'wasm'). */
+export function registerWasmKernels(backendName = 'wasm'): void {
+  if (registered.has(backendName)) return;
+  const orig = saveOriginals(REPLACED_KERNELS, backendName);
   put('Conv2DBackpropFilter', backendName, (a) => conv2dBackpropFilterViaConv(a, backendName));
   put('DepthwiseConv2dNativeBackpropFilter', backendName, depthwiseConv2dBackpropFilter);
   put('DepthwiseConv2dNativeBackpropInput', backendName, depthwiseConv2dBackpropInput);
@@ -49,5 +80,26 @@ export function registerWasmKernels(backendName = 'wasm'): void {
   put('Conv2DBackpropInput', backendName, (a) => conv2dBackpropInputViaConv(a, backendName, orig('Conv2DBackpropInput')));
   put('Sum', backendName, (a) => sumLeadingFast(a, backendName, orig('Sum')));
   put('Mean', backendName, (a) => meanLeadingFast(a, backendName, orig('Mean')));
+  registerBatchNormTrainingKernels(backendName);
+  registered = new Set([...registered, backendName]);
+}
+
+/**
+ * Idempotent: the fused kernels of kernels/native.ts, and faster conv gradients for the native backend, each
+ * falling back to TF's own for thin layers.
+ */
+export function registerTensorflowKernels(backendName = 'tensorflow'): void {
+  if (registered.has(backendName)) return;
+  registerNativeKernels(backendName);
+  const orig = saveOriginals(TENSORFLOW_REPLACED_KERNELS, backendName);
+  put('Conv2DBackpropInput', backendName, (a) => {
+    const native = orig('Conv2DBackpropInput');
+    const pays = rewritePays(a.inputs.filter!.shape, a.attrs?.strides);
+    return pays ? conv2dBackpropInputViaConv(a, backendName, native) : (native(a) as TensorInfo);
+  });
+  put('Conv2DBackpropFilter', backendName, (a) => {
+    const pays = rewritePays(a.attrs!.filterShape as number[], a.attrs!.strides);
+    return pays ? conv2dBackpropFilterViaConv(a, backendName) : (orig('Conv2DBackpropFilter')(a) as TensorInfo);
+  });
   registered = new Set([...registered, backendName]);
 }

@@ -6,11 +6,16 @@ import * as tf from '@tensorflow/tfjs';
 export type TensorInfo = tf.TensorInfo;
 export type Attrs = Record<string, unknown>;
 
+/** What every backend offers (tf.KernelBackend): enough for kernels composed of other kernels. */
+export interface AnyBackend {
+  write(values: Int32Array | Float32Array, shape: number[], dtype: tf.DataType): object;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
 /** The parts of the wasm backend (BackendWasm) that JS-loop kernels use. */
-export interface HeapBackend {
+export interface HeapBackend extends AnyBackend {
   makeOutput(shape: number[], dtype: tf.DataType): TensorInfo;
   typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
-  disposeData(dataId: object, force?: boolean): boolean;
 }
 
 export interface KernelArgs {
@@ -54,12 +59,15 @@ export class KernelScope {
     return out;
   }
 
-  /** The same data seen with another shape (no copy, no reference count: the owner frees it). */
+  /**
+   * The same data seen with another shape: the backend's Reshape (wasm and cpu share the data and count a
+   * reference; tensorflow makes a new handle, since its tensors carry their shape). Freed at `dispose()`.
+   */
   view(t: TensorInfo, shape: number[]): TensorInfo {
     if (tf.util.sizeFromShape(shape) !== tf.util.sizeFromShape(t.shape)) {
       throw new Error(`view: cannot see shape [${t.shape}] as [${shape}]`);
     }
-    return { dataId: t.dataId, shape, dtype: t.dtype };
+    return this.run('Reshape', { x: t }, { shape });
   }
 
   /**
@@ -81,21 +89,35 @@ export class KernelScope {
 
   /** An int32 tensor on the backend with the given values (index lists for gathers). */
   int32(values: ArrayLike<number>): TensorInfo {
-    const t = this.alloc([values.length], 'int32');
-    (this.backend.typedArrayFromHeap(t) as Int32Array).set(values);
+    return this.constant(Int32Array.from(values), [values.length], 'int32');
+  }
+
+  /** A float32 scalar on the backend. */
+  scalar(value: number): TensorInfo {
+    return this.constant(Float32Array.of(value), [], 'float32');
+  }
+
+  private constant(values: Int32Array | Float32Array, shape: number[], dtype: 'int32' | 'float32'): TensorInfo {
+    const t = { dataId: this.backend.write(values, shape, dtype), shape, dtype };
+    this.owned.push(t);
     return t;
   }
 
   /** Hands `t` (or a view of a tensor of this scope) to the caller: `dispose()` will not free its data. */
   keep(t: TensorInfo): TensorInfo {
-    const i = this.owned.findIndex((o) => o.dataId === t.dataId);
+    let i = this.owned.indexOf(t);
+    if (i < 0) i = this.owned.findIndex((o) => o.dataId === t.dataId);
     if (i < 0) throw new Error('keep: tensor was not created in this scope');
     this.owned.splice(i, 1);
     return t;
   }
 
   dispose(): void {
-    for (const t of this.owned.splice(0)) this.backend.disposeData(t.dataId);
+    // tfjs-node's kernels return engine Tensors: dispose them through the engine, which owns their bookkeeping.
+    for (const t of this.owned.splice(0)) {
+      if (isEngineTensor(t)) t.dispose();
+      else this.backend.disposeData(t.dataId);
+    }
     const b = this.backend as unknown as WasmInternals;
     for (const dataId of this.aliases.splice(0)) {
       const entry = b.dataIdMap.get(dataId);
@@ -106,11 +128,20 @@ export class KernelScope {
   }
 }
 
+function isEngineTensor(t: TensorInfo): t is TensorInfo & { dispose(): void } {
+  return typeof (t as { dispose?: unknown }).dispose === 'function';
+}
+
 /** Runs `body` in a fresh scope and returns the tensor it keeps; everything else it made is freed. */
 export function withScope(backend: unknown, backendName: string, body: (s: KernelScope) => TensorInfo): TensorInfo {
+  return withScopeAll(backend, backendName, (s) => [body(s)])[0]!;
+}
+
+/** `withScope` for kernels with several outputs: returns every tensor `body` keeps, in order. */
+export function withScopeAll(backend: unknown, backendName: string, body: (s: KernelScope) => TensorInfo[]): TensorInfo[] {
   const scope = new KernelScope(backend as HeapBackend, backendName);
   try {
-    return scope.keep(body(scope));
+    return body(scope).map((t) => scope.keep(t));
   } finally {
     scope.dispose();
   }

@@ -1,6 +1,8 @@
 // Kernel parity cases: each computes values and/or gradients with plain tf ops; the test runs it on `cpu` and on
 // the backend under test and compares. Shared by the 1-thread and the multi-thread parity suites.
 import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, LEAKY_RELU_GRAD, RELU_GRAD } from '../kernels/names.js';
+import { batchNormTraining } from '../ops/batch-norm-training.js';
 
 export interface ParityCase {
   name: string;
@@ -9,7 +11,12 @@ export interface ParityCase {
   run: () => tf.Tensor[];
   /** What `cpu` computes instead of `run`, where the cpu kernel itself is wrong for these attributes. */
   reference?: () => tf.Tensor[];
+  /** Why the native `tensorflow` backend (tfjs-node) cannot run this case at all, where it cannot. */
+  nativeUnsupported?: string;
 }
+
+const NUMERIC_PADDING = "tfjs-node's conv kernels accept only 'same' and 'valid' padding";
+const isNamedPad = (pad: unknown): boolean => pad === 'same' || pad === 'valid';
 
 /** |a - b| ≤ TOLERANCE · max(1, max|a|), per output: fp32 with a different summation order, nothing more. */
 export const TOLERANCE = 1e-4;
@@ -25,6 +32,7 @@ function convCase(n: number, h: number, w: number, ci: number, co: number, kh: n
   return {
     name: `conv2d x[${n},${h},${w},${ci}] f[${kh},${kw},${ci},${co}] s${strides} pad=${JSON.stringify(pad)} d${dil}`,
     kernels: ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'],
+    ...(isNamedPad(pad) ? {} : { nativeUnsupported: NUMERIC_PADDING }),
     run: () => {
       seed = 7;
       const x = rnd([n, h, w, ci]) as tf.Tensor4D;
@@ -44,6 +52,7 @@ function convTCase(n: number, h: number, ci: number, co: number, k: number, s: n
   return {
     name: `conv2dTranspose dy[${n},${h},${h},${co}] f[${k},${k},${ci},${co}] s${s} pad=${pad} out${outH}`,
     kernels: ['Conv2DBackpropInput', 'Conv2D', 'Conv2DBackpropFilter'],
+    ...(isNamedPad(pad) ? {} : { nativeUnsupported: NUMERIC_PADDING }),
     run: () => {
       seed = 11;
       const x = rnd([n, h, h, co]) as tf.Tensor4D;
@@ -80,13 +89,14 @@ function depthwiseCase(n: number, h: number, c: number, mult: number, k: number,
  * refuses gradients of dilated convs, but the kernels accept them and so must be right).
  */
 function directCase(kernel: string, name: string, inputs: () => Record<string, tf.Tensor>, attrs: Record<string, unknown>,
-  reference?: (inputs: Record<string, tf.Tensor>) => tf.Tensor[]): ParityCase {
+  reference?: (inputs: Record<string, tf.Tensor>) => tf.Tensor[], nativeUnsupported?: string): ParityCase {
   const call = (): tf.Tensor[] => {
     seed = 31;
     const out = tf.engine().runKernel(kernel, inputs() as unknown as tf.NamedTensorMap, attrs as tf.NamedAttrMap);
     return Array.isArray(out) ? (out as tf.Tensor[]) : [out as tf.Tensor];
   };
   const c: ParityCase = { name: `${kernel} direct: ${name}`, kernels: [kernel], run: call };
+  if (nativeUnsupported !== undefined) c.nativeUnsupported = nativeUnsupported;
   if (reference !== undefined) {
     c.reference = () => {
       seed = 31;
@@ -122,6 +132,8 @@ export function parityCases(): ParityCase[] {
     [2, 9, 9, 3, 5, 3, 3, [2, 2], [[0, 0], [1, 2], [0, 1], [0, 0]], 1],
     [2, 6, 6, 17, 9, 3, 3, [1, 1], 'same', 1],
     [4, 16, 16, 8, 16, 4, 4, [2, 2], 1, 1],
+    [2, 8, 8, 12, 10, 3, 3, [1, 1], 'same', 1],
+    [2, 8, 8, 9, 16, 3, 3, [2, 2], 'same', 1],
   ];
   for (const c of convs) cases.push(convCase(...c));
   // transposed convs as the DCGAN generator uses them (4/2/1 up-sampling; 4/1/valid from 1×1), and others.
@@ -133,6 +145,8 @@ export function parityCases(): ParityCase[] {
     [2, 5, 3, 4, 3, 1, 'same', 5],
     [1, 3, 2, 2, 5, 3, 'same', 9],
     [2, 4, 3, 5, 2, 2, 'valid', 8],
+    [2, 4, 8, 16, 4, 2, 'same', 8],
+    [2, 3, 9, 12, 3, 1, 'same', 3],
   ];
   for (const c of convTs) cases.push(convTCase(...c));
   const dws: [number, number, number, number, number, number, 'same' | 'valid', number][] = [
@@ -153,6 +167,7 @@ export function parityCases(): ParityCase[] {
       return [tf.conv2d(x, f, 1, 'same', 'NHWC', 2), tf.conv2d(x, f, 1, 'valid', 'NHWC', 2)];
     },
   });
+  const NO_DILATED_DEPTHWISE = "TensorFlow's CPU depthwise gradient kernels have no dilations (tfjs-core never asks)";
   // tfjs-backend-cpu's depthwise gradient kernels ignore dilations, so for d > 1 the cpu reference is the
   // undilated kernel with a zero-inserted filter (and every d-th tap of the dilated filter's gradient).
   for (const [s, d, pad] of [[1, 1, 'same'], [1, 2, 'same'], [1, 2, 'valid'], [2, 1, 'same'], [1, 3, 'same']] as const) {
@@ -163,7 +178,8 @@ export function parityCases(): ParityCase[] {
       () => ({ dy: rnd([2, o, o, 6]), filter: rnd([3, 3, 3, 2]) }),
       { strides: [s, s], dilations: [d, d], pad, inputShape: [2, h, h, 3] },
       d === 1 ? undefined : (i) => [tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput',
-        { dy: i.dy!, filter: dilateFilter(i.filter!, d) }, { strides: [s, s], dilations: [1, 1], pad, inputShape: [2, h, h, 3] }) as tf.Tensor]));
+        { dy: i.dy!, filter: dilateFilter(i.filter!, d) }, { strides: [s, s], dilations: [1, 1], pad, inputShape: [2, h, h, 3] }) as tf.Tensor],
+      d === 1 ? undefined : NO_DILATED_DEPTHWISE));
     cases.push(directCase('DepthwiseConv2dNativeBackpropFilter', `x[2,${h},${h},3] dy[2,${o},${o},6] s${s} d${d} ${pad}`,
       () => ({ x: rnd([2, h, h, 3]), dy: rnd([2, o, o, 6]) }),
       { strides: [s, s], dilations: [d, d], pad, filterShape: [3, 3, 3, 2] },
@@ -171,7 +187,7 @@ export function parityCases(): ParityCase[] {
         const full = tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: i.x!, dy: i.dy! },
           { strides: [s, s], dilations: [1, 1], pad, filterShape: [ksz, ksz, 3, 2] }) as tf.Tensor;
         return [tf.stridedSlice(full, [0, 0, 0, 0], [ksz, ksz, 3, 2], [d, d, 1, 1])];
-      }));
+      }, d === 1 ? undefined : NO_DILATED_DEPTHWISE));
   }
   cases.push(directCase('Conv2DBackpropFilter', 'x[2,9,9,3] dy[2,4,4,5] s2 valid f3', () => ({ x: rnd([2, 9, 9, 3]), dy: rnd([2, 4, 4, 5]) }),
     { strides: [2, 2], pad: 'valid', dataFormat: 'NHWC', filterShape: [3, 3, 3, 5] }));
@@ -180,6 +196,7 @@ export function parityCases(): ParityCase[] {
   cases.push({
     name: 'unsortedSegmentSum float [6,3] ids with -1 and 7 (dropped), int32 [4,3]',
     kernels: ['UnsortedSegmentSum'],
+    nativeUnsupported: 'TensorFlow rejects out-of-range segment ids instead of dropping them',
     run: () => {
       seed = 17;
       const a = tf.unsortedSegmentSum(rnd([6, 3]), tf.tensor1d([0, 2, 2, -1, 4, 7], 'int32'), 5);
@@ -230,6 +247,42 @@ export function parityCases(): ParityCase[] {
       };
       const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, gg, bb), up)))([x, g, b]);
       return [f(x, g, b), ...grads];
+    },
+  });
+  // The project's batch-norm training op against what tfjs-layers computes (tf.moments + tf.batchNorm, on cpu).
+  for (const shape of [[4, 5, 5, 3], [3, 4, 6, 9], [16, 6]]) {
+    const c = shape[shape.length - 1]!;
+    const inputs = () => {
+      seed = 41;
+      return { x: tf.add(tf.mul(rnd(shape), 2), 0.5), g: rnd([c]), b: rnd([c]), up: rnd(shape) };
+    };
+    const axes = shape.slice(0, -1).map((_, i) => i);
+    const both = (norm: (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor }) => {
+      const { x, g, b, up } = inputs();
+      const { y, mean, variance } = norm(x, g, b);
+      const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(norm(xx, gg, bb).y, up)))([x, g, b]);
+      return [y, mean, variance, ...grads];
+    };
+    cases.push({
+      name: `batchNormTraining x[${shape}]: y, mean, variance and gradients of x, scale, offset vs moments + batchNorm`,
+      kernels: [BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD],
+      run: () => both((x, g, b) => batchNormTraining(x, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3)),
+      reference: () => both((x, g, b) => {
+        const { mean, variance } = tf.moments(x, axes);
+        return { y: tf.batchNorm(x, mean, variance, b as tf.Tensor1D, g as tf.Tensor1D, 1e-3), mean, variance };
+      }),
+    });
+  }
+  cases.push({
+    name: 'relu and leakyRelu gradients, zeros included',
+    kernels: ['Relu', 'LeakyRelu', RELU_GRAD, LEAKY_RELU_GRAD],
+    run: () => {
+      seed = 43;
+      const x = tf.concat([rnd([2, 4, 4, 3]).flatten(), tf.zeros([5])]);
+      const up = rnd(x.shape);
+      const relu = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), up)))(x);
+      const leaky = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(a, 0.2), up)))(x);
+      return [relu, leaky, tf.relu(x), tf.leakyRelu(x, 0.2)];
     },
   });
   return cases;

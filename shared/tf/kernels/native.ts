@@ -1,0 +1,113 @@
+// Kernels for the native `tensorflow` backend (tfjs-node) that run ONE TensorFlow op where tfjs composes many:
+// training-mode batch norm (FusedBatchNormV3 and its gradient) and the ReLU / LeakyReLU gradients. tfjs-core
+// differentiates batch norm through tf.moments with ~15 full-size elementwise kernels, and tfjs-node's Step
+// (the ReLU gradient's mask) is six kernels with two full-size fills; on the ResNet step these took about half
+// of the time. Values agree with the tfjs formulas (test/unit/tf-native-kernels.test.ts).
+import * as tf from '@tensorflow/tfjs';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, LEAKY_RELU_GRAD, RELU_GRAD } from './names.js';
+import type { KernelArgs, TensorInfo } from './kernel-scope.js';
+
+interface OpAttr {
+  name: string;
+  type: number;
+  value: unknown;
+}
+
+/** The slice of tfjs-node's NodeJSKernelBackend that runs a TensorFlow op by name. */
+interface NativeBackend {
+  binding: Record<string, number>;
+  executeSingleOutput(op: string, attrs: OpAttr[], inputs: TensorInfo[]): tf.Tensor;
+  executeMultipleOutputs(op: string, attrs: OpAttr[], inputs: TensorInfo[], outputs: number): tf.Tensor[];
+}
+
+function floatType(b: NativeBackend, name: string): OpAttr {
+  return { name, type: b.binding.TF_ATTR_TYPE!, value: b.binding.TF_FLOAT };
+}
+
+function bnAttrs(b: NativeBackend, epsilon: number): OpAttr[] {
+  return [
+    floatType(b, 'T'),
+    floatType(b, 'U'),
+    { name: 'epsilon', type: b.binding.TF_ATTR_FLOAT!, value: epsilon },
+    { name: 'data_format', type: b.binding.TF_ATTR_STRING!, value: 'NHWC' },
+    { name: 'is_training', type: b.binding.TF_ATTR_BOOL!, value: true },
+  ];
+}
+
+/** FusedBatchNorm wants NHWC: a [N, C] input is seen as [N, 1, 1, C]. */
+function asNhwc(x: TensorInfo): { x4: tf.Tensor; owned: boolean } {
+  if (x.shape.length === 4) return { x4: x as tf.Tensor, owned: false };
+  const c = x.shape[x.shape.length - 1]!;
+  return { x4: tf.reshape(x as tf.Tensor, [-1, 1, 1, c]), owned: true };
+}
+
+function batchNormTraining(args: KernelArgs): TensorInfo[] {
+  const b = args.backend as NativeBackend;
+  const { x, scale, offset } = args.inputs as Record<string, TensorInfo>;
+  const epsilon = args.attrs!.epsilon as number;
+  const { x4, owned } = asNhwc(x!);
+  const empty = tf.tensor1d([]); // no population statistics in training mode
+  const attrs = [...bnAttrs(b, epsilon), { name: 'exponential_avg_factor', type: b.binding.TF_ATTR_FLOAT!, value: 1 }];
+  // Outputs: y, batch mean, batch variance (Bessel-corrected), and three reserve spaces for the gradient, whose
+  // meaning differs between the CPU and cuDNN kernels: they go back to FusedBatchNormGradV3 untouched.
+  const [y4, mean, corrected, ...reserve] = b.executeMultipleOutputs('FusedBatchNormV3', attrs, [x4, scale!, offset!, empty, empty], 6);
+  empty.dispose();
+  if (owned) x4.dispose();
+  const y = owned ? tf.reshape(y4!, x!.shape) : y4!;
+  if (owned) y4!.dispose();
+  // tf.moments' (biased) variance, which tfjs-layers feeds its moving average: corrected · (n - 1) / n.
+  const n = tf.util.sizeFromShape(x!.shape) / x!.shape[x!.shape.length - 1]!;
+  const variance = tf.mul(corrected!, (n - 1) / n);
+  corrected!.dispose();
+  return [y, mean!, variance, ...reserve];
+}
+
+function batchNormTrainingGrad(args: KernelArgs): TensorInfo[] {
+  const b = args.backend as NativeBackend;
+  const { dy, x, scale, reserve0, reserve1, reserve2 } = args.inputs as Record<string, TensorInfo>;
+  if (reserve0 === undefined || reserve1 === undefined || reserve2 === undefined) {
+    throw new Error(`${BATCH_NORM_TRAINING_GRAD}: the forward pass left no reserve spaces (was it run on another backend?)`);
+  }
+  const { x4, owned } = asNhwc(x!);
+  const dy4 = owned ? tf.reshape(dy as tf.Tensor, x4.shape) : (dy as tf.Tensor);
+  const [dx4, dscale, doffset, r4, r5] = b.executeMultipleOutputs(
+    'FusedBatchNormGradV3',
+    bnAttrs(b, args.attrs!.epsilon as number),
+    [dy4, x4, scale!, reserve0, reserve1, reserve2],
+    5,
+  );
+  tf.dispose([r4!, r5!]);
+  if (!owned) return [dx4!, dscale!, doffset!];
+  const dx = tf.reshape(dx4!, x!.shape);
+  tf.dispose([x4, dy4, dx4!]);
+  return [dx, dscale!, doffset!];
+}
+
+function reluGrad(args: KernelArgs): TensorInfo {
+  const b = args.backend as NativeBackend;
+  const { dy, x } = args.inputs as Record<string, TensorInfo>;
+  return b.executeSingleOutput('ReluGrad', [floatType(b, 'T')], [dy!, x!]);
+}
+
+function leakyReluGrad(args: KernelArgs): TensorInfo {
+  const b = args.backend as NativeBackend;
+  const { dy, x } = args.inputs as Record<string, TensorInfo>;
+  const alpha = { name: 'alpha', type: b.binding.TF_ATTR_FLOAT!, value: args.attrs!.alpha as number };
+  return b.executeSingleOutput('LeakyReluGrad', [floatType(b, 'T'), alpha], [dy!, x!]);
+}
+
+export const NATIVE_KERNELS = [BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_GRAD, LEAKY_RELU_GRAD] as const;
+
+/** Registers the kernels above for `backendName` (a tfjs-node backend). Idempotent. */
+export function registerNativeKernels(backendName: string): void {
+  const fns: Record<(typeof NATIVE_KERNELS)[number], (a: KernelArgs) => TensorInfo | TensorInfo[]> = {
+    [BATCH_NORM_TRAINING]: batchNormTraining,
+    [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGrad,
+    [RELU_GRAD]: reluGrad,
+    [LEAKY_RELU_GRAD]: leakyReluGrad,
+  };
+  for (const name of NATIVE_KERNELS) {
+    if (tf.getKernel(name, backendName) !== undefined) continue;
+    tf.registerKernel({ kernelName: name, backendName, kernelFunc: fns[name] as unknown as tf.KernelFunc });
+  }
+}
