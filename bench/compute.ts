@@ -6,7 +6,7 @@
 // (our best backend / PyTorch's best of our thread count and all cores; lower is better).
 //
 // Env: CXR_SYNTH_BENCH_ITERS (timed iterations, default 5), CXR_SYNTH_BENCH_WARMUP (default 2), CXR_SYNTH_TF_THREADS
-// (wasm threads, default 1: see shared/tf/wasm.ts), CXR_SYNTH_PEER_THREADS (default: all cores),
+// (wasm threads, default: the cores, at most 8), CXR_SYNTH_PEER_THREADS (default: all cores),
 // CXR_SYNTH_BENCH_BACKENDS (comma list; default tensorflow,wasm; `cpu` only on request: it needs minutes per
 // iteration), CXR_SYNTH_PEER_DIR (where bench_torch.py lives; default ../shared/peer).
 import { spawnSync } from 'node:child_process';
@@ -28,8 +28,9 @@ interface Timing {
 
 const WARMUP = Math.max(0, Number(process.env.CXR_SYNTH_BENCH_WARMUP ?? 2));
 const iterations = (): number => Math.max(1, Number(process.env.CXR_SYNTH_BENCH_ITERS ?? 5));
-// Ours: the threads shared/tf uses (CXR_SYNTH_TF_THREADS, default 1). The peer: every core, as a user would run it.
-const threads = (): number => Number(process.env.CXR_SYNTH_TF_THREADS ?? 1);
+// Ours: the threads shared/tf uses (CXR_SYNTH_TF_THREADS, default: the cores, at most 8). The peer: every core, as a
+// user would run it.
+const threads = (): number => Number(process.env.CXR_SYNTH_TF_THREADS ?? Math.min(8, availableParallelism()));
 const peerThreads = (): number => Number(process.env.CXR_SYNTH_PEER_THREADS ?? Math.min(8, availableParallelism()));
 
 const median = (xs: number[]): number => {

@@ -75,6 +75,8 @@ export interface Config {
   client: ClientConfig;
   logLevel: LogLevel;
   tfBackend: string | undefined;
+  /** wasm compute threads; undefined = shared/tf's default (the cores, at most 8). */
+  tfThreads: number | undefined;
   /** Secret key of the patient-id pseudonyms made at import; undefined until an operator sets one. */
   deidSalt: string | undefined;
 }
@@ -153,6 +155,7 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
     client,
     logLevel: opt(get('CXR_SYNTH_LOG_LEVEL'), (r) => parseEnum(r, ['debug', 'info', 'warn', 'error'] as const), 'info'),
     tfBackend: str('CXR_SYNTH_TF_BACKEND')?.trim() || undefined,
+    tfThreads: opt(get('CXR_SYNTH_TF_THREADS'), (r) => parseInteger(r, 1, 64), undefined),
     deidSalt: opt(get('CXR_SYNTH_DEID_SALT'), parseSalt, undefined),
   };
   return deepFreeze(config);

@@ -64,6 +64,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = Object.freeze([
   { key: 'CXR_SYNTH_LOG_LEVEL', default: 'info', description: 'debug|info|warn|error' },
   { key: 'CXR_SYNTH_DEID_SALT', default: '', description: 'secret (16+ characters) keying the pseudonymous patient ids made at import; required to import real data, never logged' },
   { key: 'CXR_SYNTH_TF_BACKEND', default: '', description: 'force a TensorFlow.js backend (tensorflow, wasm, cpu); default: best available' },
+  { key: 'CXR_SYNTH_TF_THREADS', default: '', description: 'compute threads of the wasm backend (1 = the single-threaded build); default: the cores, at most 8' },
 ]);
 
 export const KNOWN_KEYS: ReadonlySet<string> = new Set(CONFIG_KEYS.map((k) => k.key));

@@ -6,6 +6,7 @@
 // correct but too slow to train). The native packages are optional: absent or broken, they are skipped.
 // CXR_SYNTH_TF_BACKEND=tensorflow|wasm|cpu forces one and fails loudly when it cannot start.
 import { existsSync, readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -33,7 +34,7 @@ export interface TfBackendInfo {
 export interface InitTfOptions {
   /** Overrides CXR_SYNTH_TF_BACKEND. */
   backend?: BackendName;
-  /** wasm threads; overrides CXR_SYNTH_TF_THREADS; default 1 (the threaded build can hang: see wasm.ts). */
+  /** wasm threads; overrides CXR_SYNTH_TF_THREADS; default: the machine's cores (at most 8). */
   threads?: number;
 }
 
@@ -102,9 +103,8 @@ function parseBackend(value: string | undefined): BackendName | undefined {
 }
 
 function parseThreads(value: number | string | undefined): number {
-  // Default ONE thread: the threaded-SIMD build passes every parity test but has deadlocked intermittently
-  // under Node on a loaded machine (see wasm.ts), and a hung service is worse than a slower one.
-  if (value === undefined || value === '') return 1;
+  // XNNPACK's pool gains little past 8 threads on these models, and a service shares its node with others.
+  if (value === undefined || value === '') return Math.min(8, availableParallelism());
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`${TF_THREADS_ENV}=${value}: use an integer in 1..64`);
   return n;
@@ -122,9 +122,6 @@ async function choose(options: InitTfOptions): Promise<TfBackendInfo> {
       const chosen: TfBackendInfo = { name: c.name, variant: started.variant, threads: started.threads, skipped };
       if (tf.getBackend() !== c.name) throw new Error(`tf.getBackend() is ${tf.getBackend()} after starting ${c.name}`);
       log.info('tf backend selected', { backend: chosen.name, variant: chosen.variant, threads: chosen.threads, skipped, forced: forced ?? null });
-      if (chosen.variant === 'wasm-simd-threads') {
-        log.warn('wasm threads are experimental: the threaded build has deadlocked intermittently under load; unset CXR_SYNTH_TF_THREADS if a job stops progressing', { threads: chosen.threads });
-      }
       if (chosen.name === 'cpu') {
         log.warn('tf backend is pure-JS cpu: fine for inference and tiny tests, far too slow to train real models', {});
       }

@@ -8,11 +8,10 @@
 // a 2-core machine means 1: we answer that import with 2×threads so the count asked for is the count used.
 // Any failure falls back to the single-threaded SIMD build that tfjs loads itself.
 //
-// KNOWN ISSUE (why threads are opt-in, CXR_SYNTH_TF_THREADS=N): with 2 threads every parity test passes and
-// runs complete, but twice in ~15 runs on a heavily loaded 2-core machine the process stopped for good with all
-// threads asleep (0 CPU ticks): the main thread blocked in Atomics.wait and the pool worker waiting too. The
-// likely cause is a call a pthread proxies to the main thread (Emscripten's Node pthreads) while the main thread
-// is blocked in XNNPACK's pthreadpool; not found in time.
+// Threads are on by default (CXR_SYNTH_TF_THREADS=1 turns them off). Emscripten refs each running pthread's
+// Worker, so the pool threads would keep Node's event loop alive after the work is done: releaseEventLoop
+// unrefs them. (That is what looked like an intermittent deadlock earlier: a finished process that never exited,
+// main thread in epoll_wait, pool threads in futex waits.)
 import { mkdirSync, readFileSync, renameSync, writeFileSync, existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir, tmpdir } from 'node:os';
@@ -24,9 +23,15 @@ const require = createRequire(import.meta.url);
 const THREADED = 'tfjs-backend-wasm-threaded-simd';
 const WASM_PRIORITY = 2;
 
+/** A pthread's worker_threads Worker, as Emscripten holds it. */
+interface PthreadWorker {
+  ref(): void;
+  unref(): void;
+}
+
 interface EmscriptenModule {
   cwrap(name: string, ret: string | null, args: string[]): (...a: number[]) => unknown;
-  PThread?: { terminateAllThreads(): void };
+  PThread?: { terminateAllThreads(): void; unusedWorkers: PthreadWorker[]; runningWorkers: PthreadWorker[] };
 }
 type Factory = (config: Record<string, unknown>) => Promise<EmscriptenModule>;
 type WasmImports = { env: Record<string, unknown> };
@@ -92,7 +97,25 @@ async function threadedBackend(threads: number): Promise<tf.KernelBackend> {
     dispose: module.cwrap('dispose', null, []),
   };
   tfwasm.setThreadsCount(threads);
-  return new tfwasm.BackendWasm(module as unknown as ConstructorParameters<typeof tfwasm.BackendWasm>[0]);
+  const backend = new tfwasm.BackendWasm(module as unknown as ConstructorParameters<typeof tfwasm.BackendWasm>[0]);
+  releaseEventLoop(module);
+  return backend;
+}
+
+/**
+ * Emscripten refs a pthread's Worker while the thread runs, and XNNPACK's pool threads run for the life of the
+ * backend: left alone they keep Node's event loop alive, so a process that has finished its work never exits
+ * (it sits in epoll_wait, its pool threads in futex waits). The pool is created with the backend, so every
+ * worker exists now; they are unreffed and kept so (a worker whose thread starts only once it has loaded is
+ * reffed again by Emscripten then).
+ */
+function releaseEventLoop(module: EmscriptenModule): void {
+  const pthreads = module.PThread;
+  if (pthreads === undefined) return;
+  for (const worker of [...pthreads.unusedWorkers, ...pthreads.runningWorkers]) {
+    worker.ref = () => undefined;
+    worker.unref();
+  }
 }
 
 // The factory tfjs-backend-wasm registered on import (its own loader: single-threaded SIMD under Node).

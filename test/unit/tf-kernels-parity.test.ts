@@ -1,6 +1,5 @@
-// The parity suite of tf-kernels-parity-1thread.test.ts on wasm with 2 threads (the threaded-SIMD build).
-// Opt-in (CXR_SYNTH_TEST_WASM_THREADS=1): the threaded build has hung intermittently under load (see
-// shared/tf/wasm.ts), and a hang inside wasm cannot be interrupted by a test timeout.
+// The parity suite of tf-kernels-parity-1thread.test.ts on wasm with 2 threads (the threaded-SIMD build, the
+// default wherever there are two cores or more).
 import { expect } from 'vitest';
 import { initTf } from '../../shared/tf/index.js';
 import { ADDED_KERNELS, REPLACED_KERNELS } from '../../shared/tf/kernels/index.js';
@@ -12,7 +11,7 @@ kernelParitySuite({
   title: `wasm kernels vs cpu (${THREADS} threads)`,
   backend: 'wasm',
   kernels: [...ADDED_KERNELS, ...REPLACED_KERNELS],
-  skip: process.env.CXR_SYNTH_TEST_WASM_THREADS === '1' ? null : '2-thread wasm parity is opt-in (set CXR_SYNTH_TEST_WASM_THREADS=1)',
+  skip: null,
   start: async () => {
     const info = await initTf({ backend: 'wasm', threads: THREADS });
     expect(info.name).toBe('wasm');
