@@ -1,7 +1,8 @@
 // One parity suite for every backend the project registers kernels for: the kernels are registered, every one
 // is covered by a case, and every case matches the pure-JS `cpu` backend to TOLERANCE (values and gradients).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../../shared/tf/index.js';
+import { initTf, tf } from '../../shared/tf/index.js';
+import { ADDED_KERNELS, REPLACED_KERNELS } from '../../shared/tf/kernels/index.js';
 import { type ParityCase, TOLERANCE, parityCases, relativeError, runOn } from '../../shared/tf/testing/parity.js';
 
 export interface KernelParitySuite {
@@ -46,5 +47,22 @@ export function kernelParitySuite(suite: KernelParitySuite): void {
       expect(relativeError(ref, got)).toBeLessThanOrEqual(TOLERANCE);
       await tf.setBackend(suite.backend);
     });
+  });
+}
+
+/** The suite on wasm with `threads` threads: 1 is the single-threaded SIMD build, more the threaded-SIMD build. */
+export function wasmKernelParitySuite(threads: number): void {
+  kernelParitySuite({
+    title: `wasm kernels vs cpu (${threads} thread${threads === 1 ? '' : 's'})`,
+    backend: 'wasm',
+    kernels: [...ADDED_KERNELS, ...REPLACED_KERNELS],
+    skip: null,
+    start: async () => {
+      const info = await initTf({ backend: 'wasm', threads });
+      expect(info.name).toBe('wasm');
+      // The build is part of what is under test: the one asked for must have started.
+      expect(info.variant).toBe(threads === 1 ? 'wasm-simd' : 'wasm-simd-threads');
+      expect(info.threads).toBe(threads);
+    },
   });
 }
