@@ -52,6 +52,11 @@ export class KernelScope {
     return out;
   }
 
+  /** Runs a kernel whose inputs are a list (Concat, AddN); the result is freed at `dispose()` unless kept. */
+  runMany(name: string, inputs: TensorInfo[], attrs: Attrs = {}): TensorInfo {
+    return this.run(name, inputs as unknown as Record<string, TensorInfo>, attrs);
+  }
+
   /** Allocates an output of the backend; freed at `dispose()` unless kept. */
   alloc(shape: number[], dtype: tf.DataType = 'float32'): TensorInfo {
     const out = this.backend.makeOutput(shape, dtype);

@@ -233,6 +233,25 @@ export function parityCases(): ParityCase[] {
     },
   });
   cases.push({
+    name: 'slice: contiguous runs, strided blocks, whole trailing axes, size -1, ranks 1 to 6, int32',
+    kernels: ['Slice'],
+    run: () => {
+      seed = 47;
+      const x4 = rnd([3, 5, 6, 4]);
+      const x6 = rnd([2, 3, 2, 4, 3, 5]);
+      return [
+        tf.slice(rnd([10]), [3], [5]),
+        tf.slice(x4, [1, 0, 0, 0], [1, 5, 6, 4]),
+        tf.slice(x4, [0, 1, 2, 1], [3, 3, 3, 2]),
+        tf.slice(x4, [1, 2, 0, 0], [2, -1, -1, -1]),
+        tf.slice(x4, [2, 4, 5, 3], [1, 1, 1, 1]),
+        tf.slice(x6, [1, 0, 1, 1, 0, 2], [1, 3, 1, 2, 3, 3]),
+        tf.slice(x6, [0, 1, 0, 0, 0, 0], [2, 2, 2, 4, 3, 5]),
+        tf.cast(tf.slice(tf.range(0, 60, 1, 'int32').reshape([3, 4, 5]), [1, 1, 2], [2, 2, 3]), 'float32'),
+      ];
+    },
+  });
+  cases.push({
     name: 'batch norm in training mode (moments + batchNorm): values and gradients of x, scale, offset',
     kernels: ['FusedBatchNorm', 'Mean', 'Sum'],
     run: () => {
