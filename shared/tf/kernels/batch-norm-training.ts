@@ -1,6 +1,6 @@
 // Training-mode batch norm and its gradient for backends without a fused TensorFlow kernel (wasm, cpu), composed
 // of the backend's own kernels (see names.ts for the contract; kernels/native.ts is the TensorFlow form).
-// Forward: the four passes tfjs-layers makes (mean, squared difference, mean, FusedBatchNorm), same values.
+// Forward: the statistics as tfjs-layers computes them (mean, squared difference, mean), then y = x·a + b.
 // Backward: the closed form of the full gradient, which tfjs-core instead reaches through tf.moments' graph in
 // about sixteen full-size passes (ones-filled broadcasts, an AddN of three partial dx):
 //   dx = k1·dy + k2·(x - μ) + k3,  k1 = γ/σ,  k2 = -γ·Σ[dy·(x - μ)]/(N·σ³),  k3 = -γ·Σdy/(N·σ),  σ = √(var + ε)
@@ -22,9 +22,13 @@ function forward(args: KernelArgs, backendName: string): TensorInfo[] {
   const epsilon = args.attrs!.epsilon as number;
   return withScopeAll(args.backend, backendName, (s) => {
     const { x2 } = rowsOf(s, x!);
+    const mul = (a: TensorInfo, b: TensorInfo) => s.run('Multiply', { a, b });
     const mean = s.run('Mean', { x: x2 }, { axis: [0], keepDims: false });
     const variance = s.run('Mean', { x: s.run('SquaredDifference', { a: x2, b: mean }) }, { axis: [0], keepDims: false });
-    const y = s.run('FusedBatchNorm', { x: x2, mean, variance, offset: offset!, scale: scale! }, { varianceEpsilon: epsilon });
+    // y = x·a + b with a = γ/σ, b = β - μ·a: two broadcast kernels (wasm's FusedBatchNorm is a slow scalar loop).
+    const a = mul(scale!, s.run('Rsqrt', { x: s.run('Add', { a: variance, b: s.scalar(epsilon) }) }));
+    const b = s.run('Sub', { a: offset!, b: mul(mean, a) });
+    const y = s.run('Add', { a: mul(x2, a), b });
     return [s.view(y, x!.shape), mean, variance];
   });
 }

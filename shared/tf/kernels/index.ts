@@ -10,6 +10,7 @@ import { depthwiseConv2dBackpropInput } from './depthwise-backprop-input.js';
 import { unsortedSegmentSum } from './unsorted-segment-sum.js';
 import { meanLeadingFast, sumLeadingFast } from './reduce-leading.js';
 import { sliceFromHeap } from './slice.js';
+import { identityShared } from './identity.js';
 import { registerBatchNormTrainingKernels } from './batch-norm-training.js';
 import { NATIVE_KERNELS, registerNativeKernels } from './native.js';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './names.js';
@@ -26,7 +27,7 @@ export const ADDED_KERNELS = [
   BATCH_NORM_TRAINING_GRAD,
 ] as const;
 /** Kernels of the backend replaced by a faster form (the original stays as the fallback for cases it doesn't cover). */
-export const REPLACED_KERNELS = ['Conv2DBackpropInput', 'Sum', 'Mean', 'Slice'] as const;
+export const REPLACED_KERNELS = ['Conv2DBackpropInput', 'Sum', 'Mean', 'Slice', 'Identity'] as const;
 /**
  * TensorFlow's CPU kernels for the two conv gradients are slow at the study's shapes; as forward convs (oneDNN's
  * best kernel) they are faster wherever the rewrite wastes nothing: the filter tiles the stride (stride 1, or
@@ -82,6 +83,7 @@ export function registerWasmKernels(backendName = 'wasm'): void {
   put('Sum', backendName, (a) => sumLeadingFast(a, backendName, orig('Sum')));
   put('Mean', backendName, (a) => meanLeadingFast(a, backendName, orig('Mean')));
   put('Slice', backendName, (a) => sliceFromHeap(a, orig('Slice')));
+  put('Identity', backendName, (a) => identityShared(a, orig('Identity')));
   registerBatchNormTrainingKernels(backendName);
   registered = new Set([...registered, backendName]);
 }

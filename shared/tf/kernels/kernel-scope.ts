@@ -26,16 +26,8 @@ export interface KernelArgs {
 
 export type KernelFn = (args: KernelArgs) => TensorInfo | TensorInfo[];
 
-/** BackendWasm internals used by `alias` (tfjs-backend-wasm 4.x). */
-interface WasmInternals {
-  dataIdMap: { get(id: object): { id: number; memoryOffset: number } | undefined; set(id: object, v: unknown): void; delete(id: object): void };
-  dataIdNextNumber: number;
-  wasm: { tfjs: { registerTensor(id: number, size: number, offset: number): void; disposeData(id: number): void } };
-}
-
 export class KernelScope {
   private readonly owned: TensorInfo[] = [];
-  private readonly aliases: object[] = [];
 
   constructor(
     readonly backend: HeapBackend,
@@ -75,23 +67,6 @@ export class KernelScope {
     return this.run('Reshape', { x: t }, { shape });
   }
 
-  /**
-   * The same memory under a NEW tensor id (wasm only). The wasm backend caches XNNPACK operators by the id of a
-   * matmul's `b` / a conv's filter, assuming those are weights with one shape; handing it a fresh id makes every
-   * call build its operator from the shape it is given. Unregistered (never freed) at `dispose()`.
-   */
-  alias(t: TensorInfo, shape: number[] = t.shape): TensorInfo {
-    const b = this.backend as unknown as WasmInternals;
-    const entry = b.dataIdMap.get(t.dataId);
-    if (entry === undefined) throw new Error('alias: tensor is not on this backend');
-    const id = b.dataIdNextNumber++;
-    const dataId = { id };
-    b.dataIdMap.set(dataId, { id, memoryOffset: entry.memoryOffset, shape, dtype: t.dtype, refCount: 1 });
-    b.wasm.tfjs.registerTensor(id, tf.util.sizeFromShape(shape), entry.memoryOffset);
-    this.aliases.push(dataId);
-    return { dataId, shape, dtype: t.dtype };
-  }
-
   /** An int32 tensor on the backend with the given values (index lists for gathers). */
   int32(values: ArrayLike<number>): TensorInfo {
     return this.constant(Int32Array.from(values), [values.length], 'int32');
@@ -122,13 +97,6 @@ export class KernelScope {
     for (const t of this.owned.splice(0)) {
       if (isEngineTensor(t)) t.dispose();
       else this.backend.disposeData(t.dataId);
-    }
-    const b = this.backend as unknown as WasmInternals;
-    for (const dataId of this.aliases.splice(0)) {
-      const entry = b.dataIdMap.get(dataId);
-      if (entry === undefined) continue;
-      b.wasm.tfjs.disposeData(entry.id); // drops cached operators keyed on it; the memory belongs to the original
-      b.dataIdMap.delete(dataId);
     }
   }
 }

@@ -229,6 +229,11 @@ export function parityCases(): ParityCase[] {
       }
       out.push(tf.sum(tf.reshape(x, [12, 30]), 0), tf.sum(tf.reshape(x, [60, 6]), 0), tf.mean(tf.reshape(x, [360, 1]), 0));
       out.push(tf.sum(rnd([1, 5]), 0), tf.sum(rnd([2, 1, 3]), [0, 1]));
+      // Many rows (the matmul path), the same tensor under several shapes and row counts, then a new tensor.
+      const big = rnd([64, 40, 8]);
+      for (const keep of [false, true]) out.push(tf.sum(big, [0, 1], keep), tf.mean(big, [0, 1], keep));
+      out.push(tf.sum(tf.reshape(big, [2560, 8]), 0), tf.mean(tf.reshape(big, [1280, 16]), 0), tf.sum(tf.reshape(big, [20480, 1]), 0));
+      out.push(tf.sum(rnd([64, 40, 8]), [0, 1]), tf.mean(rnd([4096, 3]), 0));
       return out;
     },
   });
@@ -249,6 +254,22 @@ export function parityCases(): ParityCase[] {
         tf.slice(x6, [0, 1, 0, 0, 0, 0], [2, 2, 2, 4, 3, 5]),
         tf.cast(tf.slice(tf.range(0, 60, 1, 'int32').reshape([3, 4, 5]), [1, 1, 2], [2, 2, 3]), 'float32'),
       ];
+    },
+  });
+  cases.push({
+    name: 'identity: a clone outlives its source, and a variable assigned a clone keeps its value',
+    kernels: ['Identity'],
+    run: () => {
+      seed = 53;
+      const a = rnd([4, 6]);
+      const b = tf.clone(a);
+      const c = tf.clone(tf.cast(tf.range(0, 6, 1, 'int32'), 'int32'));
+      const v = tf.variable(tf.clone(b));
+      a.dispose();
+      v.assign(tf.mul(v, 2));
+      const out = [b, tf.cast(c, 'float32'), tf.clone(v)];
+      v.dispose();
+      return out;
     },
   });
   cases.push({
