@@ -12,7 +12,7 @@ import { callUnary } from '../../shared/grpc/index.js';
 import { ClassifierModel, Evaluation } from '../../shared/proto/cxrsynth/v1/classifier.js';
 import { BlobNamespace } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { tf } from '../../shared/tf/index.js';
-import { blobStoreIOHandler } from '../metrics/features/artifacts.js';
+import { blobIOHandler } from '../../shared/tf/index.js';
 import type { EpochResult } from './train.js';
 
 /** Model and evaluation ids: one blob path segment, and what the metrics service accepts as feature_model_id. */
@@ -30,7 +30,7 @@ export class ClassifierStore {
   async saveModel(model: tf.LayersModel, manifest: ClassifierModel, history: readonly EpochResult[]): Promise<void> {
     const id = manifest.modelId;
     // The same handler the metrics service loads with: keys "models/classifier/<id>/{model.json,weights.bin}".
-    await model.save(blobStoreIOHandler(storageBlobStore(this.storage), `models/${MODEL_PREFIX}/${id}`));
+    await model.save(blobIOHandler(storageBlobStore(this.storage), `models/${MODEL_PREFIX}/${id}`));
     await this.storage.putBlob({ namespace: BlobNamespace.MODELS, path: modelPath(id, 'history.json') }, encoder.encode(JSON.stringify(history)), 'application/json');
     await this.storage.putBlob(
       { namespace: BlobNamespace.MODELS, path: modelPath(id, 'manifest.json') },
@@ -45,7 +45,7 @@ export class ClassifierStore {
   }
 
   async loadModel(id: string): Promise<tf.LayersModel> {
-    const handler = blobStoreIOHandler(storageBlobStore(this.storage), `models/${MODEL_PREFIX}/${id}`);
+    const handler = blobIOHandler(storageBlobStore(this.storage), `models/${MODEL_PREFIX}/${id}`);
     return tf.loadLayersModel(tf.io.fromMemory(await handler.load!()));
   }
 

@@ -4,7 +4,7 @@
 import type { StorageClient } from '../../shared/clients/storage.js';
 import { decodeGrayPng } from '../../shared/images/codec.js';
 import { Evaluation } from '../../shared/proto/cxrsynth/v1/classifier.js';
-import type { BlobStore } from './features/artifacts.js';
+import type { BlobIO } from '../../shared/tf/index.js';
 import type { EvaluationSource, ImageSource } from './sources.js';
 
 export function storageImageSource(storage: StorageClient): ImageSource {
@@ -20,7 +20,7 @@ export function storageImageSource(storage: StorageClient): ImageSource {
 /**
  * Evaluations as the classifier stores them: one binary `Evaluation` message per id at evaluations/<id>.pb.
  */
-export function storageEvaluations(blobs: BlobStore): EvaluationSource {
+export function storageEvaluations(blobs: BlobIO): EvaluationSource {
   return {
     async predictions(id) {
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(id)) return undefined;

@@ -1,6 +1,7 @@
 // A typed convenience layer over the generated StorageService client, for every caller of storage
 // (CLI, services, tests): chunking of bytes into ≤ 1 MiB messages on the way in, reassembly and
 // sha256 verification on the way out, and listings followed across pages.
+import type { BlobIO } from '../tf/checkpoint.js';
 import { createHash } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
 import { callClientStream, callUnary, isGrpcStatusError, type CallExtras } from '../grpc/index.js';
@@ -108,14 +109,6 @@ const NAMESPACE_BY_PREFIX: Record<string, BlobNamespace> = {
   evaluations: BlobNamespace.EVALUATIONS,
 };
 
-/** A key → bytes view of storage's blobs ("models/classifier/m1/model.json"), for tf.io handlers and caches. */
-export interface KeyedBlobs {
-  /** undefined when there is no such blob. */
-  getBytes(key: string): Promise<Uint8Array | undefined>;
-  /** Visible only once complete. */
-  put(key: string, bytes: Uint8Array): Promise<void>;
-}
-
 /** "models/classifier/m1/model.json" → { namespace: MODELS, path: "classifier/m1/model.json" }. */
 export function blobRef(key: string): BlobRef {
   const slash = key.indexOf('/');
@@ -126,7 +119,8 @@ export function blobRef(key: string): BlobRef {
   return { namespace, path: key.slice(slash + 1) };
 }
 
-export function storageBlobStore(storage: StorageClient): KeyedBlobs {
+/** A key → bytes view of storage's blobs ("models/classifier/m1/model.json"), for tf.io handlers and caches. */
+export function storageBlobStore(storage: StorageClient): BlobIO {
   return {
     async getBytes(key) {
       try {

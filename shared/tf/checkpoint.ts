@@ -1,7 +1,7 @@
 // Checkpoints over an abstract blob store: models (topology + weights, the tfjs model.json/weights.bin format)
 // AND optimizer state (Adam's moments, iteration count and β-powers), so a resumed run continues exactly as
-// if it had never stopped, on the same backend. The storage service's gRPC client implements BlobIO; tests
-// use an in-memory or filesystem one.
+// if it had never stopped, on the same backend. shared/clients' storageBlobStore (the storage service) implements
+// BlobIO; tests use an in-memory or filesystem one.
 //
 // Layout under a prefix (e.g. models/<kind>/<model-id>/<step>):
 //   <name>/model.json, <name>/weights.bin    one per model (loadable on its own with tf.loadLayersModel)
@@ -9,9 +9,26 @@
 //   checkpoint.json                          written LAST: a checkpoint exists only once it does
 import * as tf from '@tensorflow/tfjs';
 
+/** Key → bytes storage: shared/clients' storageBlobStore over the storage service, or in memory. */
 export interface BlobIO {
+  /** undefined when there is no such blob. */
+  getBytes(key: string): Promise<Uint8Array | undefined>;
+  /** Visible only once complete. */
   put(key: string, bytes: Uint8Array): Promise<void>;
-  get(key: string): Promise<Uint8Array>;
+}
+
+/** A model file or checkpoint part that is not in the store: callers turn it into NOT_FOUND / FAILED_PRECONDITION. */
+export class ArtifactsNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no tfjs model artifact at ${key}`);
+    this.name = 'ArtifactsNotFoundError';
+  }
+}
+
+async function required(io: BlobIO, key: string): Promise<Uint8Array> {
+  const bytes = await io.getBytes(key);
+  if (bytes === undefined) throw new ArtifactsNotFoundError(key);
+  return bytes;
 }
 
 export const CHECKPOINT_FORMAT = 'cxr-synth-tf-checkpoint/1';
@@ -77,11 +94,11 @@ export function blobIOHandler(io: BlobIO, prefix: string): tf.io.IOHandler {
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      const modelJson = JSON.parse(dec.decode(await io.get(join(prefix, 'model.json')))) as tf.io.ModelJSON;
+      const modelJson = JSON.parse(dec.decode(await required(io, join(prefix, 'model.json')))) as tf.io.ModelJSON;
       return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
         const specs = manifest.flatMap((g) => g.weights);
         const paths = manifest.flatMap((g) => g.paths);
-        const parts = await Promise.all(paths.map((p) => io.get(join(prefix, p))));
+        const parts = await Promise.all(paths.map((p) => required(io, join(prefix, p))));
         const total = parts.reduce((n, p) => n + p.byteLength, 0);
         const all = new Uint8Array(total);
         let at = 0;
@@ -163,7 +180,7 @@ export async function saveCheckpoint(io: BlobIO, prefix: string, parts: Checkpoi
 }
 
 export async function readManifest(io: BlobIO, prefix: string): Promise<CheckpointManifest> {
-  const m = JSON.parse(dec.decode(await io.get(join(prefix, 'checkpoint.json')))) as CheckpointManifest;
+  const m = JSON.parse(dec.decode(await required(io, join(prefix, 'checkpoint.json')))) as CheckpointManifest;
   if (m.format !== CHECKPOINT_FORMAT) throw new Error(`not a ${CHECKPOINT_FORMAT} checkpoint: format ${String(m.format)}`);
   return m;
 }
@@ -193,7 +210,7 @@ export async function restoreCheckpoint(io: BlobIO, prefix: string, parts: Check
     }
   }
   const all = manifest.optimizers.flatMap((e) => e.specs);
-  const bytes = await io.get(join(prefix, 'optimizers.bin'));
+  const bytes = await required(io, join(prefix, 'optimizers.bin'));
   const decoded = tf.io.decodeWeights(bytes.slice().buffer, all);
   try {
     for (const [name, opt] of Object.entries(parts.optimizers)) {
@@ -217,9 +234,7 @@ export class MemoryBlobIO implements BlobIO {
     this.blobs.set(key, bytes.slice());
   }
 
-  async get(key: string): Promise<Uint8Array> {
-    const b = this.blobs.get(key);
-    if (b === undefined) throw new Error(`blob not found: ${key}`);
-    return b.slice();
+  async getBytes(key: string): Promise<Uint8Array | undefined> {
+    return this.blobs.get(key)?.slice();
   }
 }

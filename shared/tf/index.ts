@@ -18,6 +18,7 @@ export {
 export { BatchNormalization, batchNormalization } from './layers/batch-normalization.js';
 export { SeededRandom, SeededInitializers, seededPermutation, seededShuffle, type Initializer } from './random.js';
 export {
+  ArtifactsNotFoundError,
   MemoryBlobIO,
   blobIOHandler,
   loadModel,

@@ -18,7 +18,7 @@ import {
   type ImageQualityResponse,
   type ImageQualityResult,
 } from '../../shared/proto/cxrsynth/v1/metrics.js';
-import { blobStoreIOHandler } from '../../services/metrics/features/artifacts.js';
+import { blobIOHandler } from '../../shared/tf/index.js';
 import { FeatureCache } from '../../services/metrics/features/feature-cache.js';
 import { storageNetworks } from '../../services/metrics/features/provider.js';
 import { tf } from '../../services/metrics/features/tf.js';
@@ -123,7 +123,7 @@ beforeAll(async () => {
   await model.fit(xs, ys, { epochs: 4, batchSize: 8, shuffle: false, verbose: 0 });
   xs.dispose();
   ys.dispose();
-  await model.save(blobStoreIOHandler(blobs, 'models/classifier/phantom-cls/1'));
+  await model.save(blobIOHandler(blobs, 'models/classifier/phantom-cls/1'));
   model.dispose();
 
   const source: EvaluationSource = { predictions: async (id) => evaluations.get(id) };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createImage, type GrayImage } from '../../shared/images/image.js';
 import { FsObjectStore } from '../../services/storage/backends/fs.js';
-import { blobStoreIOHandler, type BlobStore } from '../../services/metrics/features/artifacts.js';
+import { blobIOHandler, type BlobIO } from '../../shared/tf/index.js';
 import { domainNetwork, loadDomainNetwork } from '../../services/metrics/features/domain.js';
 import { FeatureCache, featureCacheKey, type FeatureCacheKey } from '../../services/metrics/features/feature-cache.js';
 import {
@@ -26,7 +26,7 @@ import { initTf } from '../../shared/tf/index.js';
 import { createRng } from '../../services/metrics/stats/rng.js';
 
 let dir: string;
-let blobs: BlobStore;
+let blobs: BlobIO;
 
 beforeAll(async () => {
   await initTf(); // the project's backend choice (native > wasm > cpu), as the service would run
@@ -93,10 +93,10 @@ describe('inception-v3 (FID variant)', () => {
     const original = inceptionNetwork(model, 'random');
     const images = [image(40, 1), image(40, 2)];
     const before = await extractFeatures(original, images, { batchSize: 2 });
-    await model.save(blobStoreIOHandler(blobs, INCEPTION_WEIGHTS_PREFIX));
+    await model.save(blobIOHandler(blobs, INCEPTION_WEIGHTS_PREFIX));
     original.dispose();
 
-    const loaded = await loadInceptionV3(blobStoreIOHandler(blobs, INCEPTION_WEIGHTS_PREFIX), 75);
+    const loaded = await loadInceptionV3(blobIOHandler(blobs, INCEPTION_WEIGHTS_PREFIX), 75);
     try {
       expect(loaded.name).toBe('inception-v3');
       expect(loaded.dim).toBe(2048);
@@ -114,13 +114,13 @@ describe('inception-v3 (FID variant)', () => {
   });
 
   it('answers missing or partial weights with an actionable MissingWeightsError', async () => {
-    await expect(loadInceptionV3(blobStoreIOHandler(blobs, 'models/feature-network/none/0'), 75)).rejects.toThrow(MissingWeightsError);
-    await expect(loadInceptionV3(blobStoreIOHandler(blobs, 'models/feature-network/none/0'), 75)).rejects.toThrow(/README\.md.*"domain"/);
+    await expect(loadInceptionV3(blobIOHandler(blobs, 'models/feature-network/none/0'), 75)).rejects.toThrow(MissingWeightsError);
+    await expect(loadInceptionV3(blobIOHandler(blobs, 'models/feature-network/none/0'), 75)).rejects.toThrow(/README\.md.*"domain"/);
     // a file with only one tensor in it
     const tiny = tf.sequential({ layers: [tf.layers.dense({ name: 'Conv2d_1a_3x3.conv', units: 2, inputShape: [2] })] });
-    await tiny.save(blobStoreIOHandler(blobs, 'models/feature-network/partial/0'));
+    await tiny.save(blobIOHandler(blobs, 'models/feature-network/partial/0'));
     tiny.dispose();
-    await expect(loadInceptionV3(blobStoreIOHandler(blobs, 'models/feature-network/partial/0'), 75)).rejects.toThrow(/unusable/);
+    await expect(loadInceptionV3(blobIOHandler(blobs, 'models/feature-network/partial/0'), 75)).rejects.toThrow(/unusable/);
   });
 });
 
@@ -136,9 +136,9 @@ describe('domain network', () => {
 
   it('takes the penultimate layer of a stored classifier, resizing inputs to its size', async () => {
     const model = classifier();
-    await model.save(blobStoreIOHandler(blobs, 'models/classifier/c1/3'));
+    await model.save(blobIOHandler(blobs, 'models/classifier/c1/3'));
     const direct = domainNetwork(model, 'h');
-    const net = await loadDomainNetwork(blobStoreIOHandler(blobs, 'models/classifier/c1/3'), 'c1');
+    const net = await loadDomainNetwork(blobIOHandler(blobs, 'models/classifier/c1/3'), 'c1');
     try {
       expect(net.dim).toBe(8);
       expect(net.input).toMatchObject({ size: 16, channels: 1 });
@@ -159,7 +159,7 @@ describe('domain network', () => {
       net.dispose();
       direct.dispose();
     }
-    await expect(loadDomainNetwork(blobStoreIOHandler(blobs, 'models/classifier/none/1'), 'none')).rejects.toThrow(/train one/);
+    await expect(loadDomainNetwork(blobIOHandler(blobs, 'models/classifier/none/1'), 'none')).rejects.toThrow(/train one/);
   });
 });
 

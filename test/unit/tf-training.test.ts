@@ -2,7 +2,7 @@
 // determinism (same seed + backend → identical weights; another seed → different), no tensor leaks (after
 // training steps and 1000 inference calls), and checkpoint resume (2N steps == N + save + restore + N, exactly).
 import { beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { tf, initTf } from '../../shared/tf/index.js';
@@ -33,8 +33,9 @@ class DirBlobIO implements BlobIO {
     mkdirSync(dirname(join(this.root, key)), { recursive: true });
     writeFileSync(join(this.root, key), bytes);
   }
-  async get(key: string): Promise<Uint8Array> {
-    return new Uint8Array(readFileSync(join(this.root, key)));
+  async getBytes(key: string): Promise<Uint8Array | undefined> {
+    const file = join(this.root, key);
+    return existsSync(file) ? new Uint8Array(readFileSync(file)) : undefined;
   }
 }
 
@@ -154,7 +155,7 @@ describe('checkpoints', () => {
     try {
       const writes: string[] = [];
       const dir = new DirBlobIO(root);
-      const io: BlobIO = { put: async (k, b) => { writes.push(k); await dir.put(k, b); }, get: (k) => dir.get(k) };
+      const io: BlobIO = { put: async (k, b) => { writes.push(k); await dir.put(k, b); }, getBytes: (k) => dir.getBytes(k) };
       const net = buildResnet(NET);
       const x = tf.randomNormal([4, 16, 16, 1], 0, 1, 'float32', 8) as tf.Tensor4D;
       const y = tf.tensor1d([0, 1, 2, 1], 'int32');

@@ -2,7 +2,8 @@
 // split. It is the default because it needs no external weights, and its features are about chest
 // X-rays rather than ImageNet objects. Its numbers are comparable only between results that name the
 // same classifier (model id + weights hash), never with Inception FIDs in the literature.
-import { ArtifactsNotFoundError, weightsHash } from './artifacts.js';
+import { ArtifactsNotFoundError } from '../../../shared/tf/index.js';
+import { weightsHash } from './artifacts.js';
 import { MissingWeightsError, type FeatureNetwork, type InputSpec } from './network.js';
 import { tf } from './tf.js';
 

@@ -10,7 +10,7 @@
 //                                                                  that gained or lost an image misses)
 import { createHash } from 'node:crypto';
 import type { Matrix } from '../linalg/matrix.js';
-import type { BlobStore } from './artifacts.js';
+import type { BlobIO } from '../../../shared/tf/index.js';
 
 /** Bump when prepareBatch changes (resize filter, channel handling, scaling). */
 export const PREPROCESSING_VERSION = 1;
@@ -82,7 +82,7 @@ export function decodeFeatures(bytes: Uint8Array, expectedKey: string): Matrix {
 }
 
 export class FeatureCache {
-  constructor(private readonly store: BlobStore) {}
+  constructor(private readonly store: BlobIO) {}
 
   async get(key: FeatureCacheKey): Promise<Matrix | undefined> {
     const path = featureCacheKey(key);

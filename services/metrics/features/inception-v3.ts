@@ -9,7 +9,8 @@
 // weights map one to one (see README.md). Every conv is conv (no bias) → batch norm (ε = 0.001) → ReLU.
 // Input: N × H × W × 3 in [−1, 1] (the network's own normalisation); H = W = 299 for FID. The
 // architecture works for any size ≥ 75, which the tests use because 299 is slow on the cpu backend.
-import { ArtifactsNotFoundError, loadNamedWeights, weightsHash } from './artifacts.js';
+import { ArtifactsNotFoundError } from '../../../shared/tf/index.js';
+import { loadNamedWeights, weightsHash } from './artifacts.js';
 import { MissingWeightsError, type FeatureNetwork } from './network.js';
 import { tf } from './tf.js';
 import { batchNormalization } from '../../../shared/tf/index.js';
@@ -128,7 +129,7 @@ export function buildInceptionV3(inputSize = INCEPTION_INPUT_SIZE): tf.LayersMod
 export const INCEPTION_WEIGHTS_PREFIX = 'models/feature-network/inception-v3/0';
 
 /**
- * The inception-v3 feature network with weights from `handler` (e.g. blobStoreIOHandler(store,
+ * The inception-v3 feature network with weights from `handler` (e.g. blobIOHandler(store,
  * INCEPTION_WEIGHTS_PREFIX)). Only the weights are read: the architecture always comes from
  * buildInceptionV3, so a file cannot swap in a different network under the standard name.
  */

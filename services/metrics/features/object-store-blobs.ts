@@ -1,9 +1,9 @@
-// BlobStore over the storage service's ObjectStore backends, for the embedded (single-process) mode
+// BlobIO over the storage service's ObjectStore backends, for the embedded (single-process) mode
 // and for tests on a real filesystem store. Over the mesh the storage gRPC client plays this role.
 import type { ObjectStore } from '../../storage/backends/object-store.js';
-import type { BlobStore } from './artifacts.js';
+import type { BlobIO } from '../../../shared/tf/index.js';
 
-export function objectStoreBlobs(store: ObjectStore): BlobStore {
+export function objectStoreBlobs(store: ObjectStore): BlobIO {
   return {
     async getBytes(key: string): Promise<Uint8Array | undefined> {
       if ((await store.stat(key)) === undefined) return undefined;

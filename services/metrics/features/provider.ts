@@ -2,7 +2,7 @@
 // stored classifier (models/classifier/<feature_model_id>, where the id may carry "/<step>").
 // Loaded networks are kept per (name, id) so a service does not rebuild a 22M-parameter graph per call;
 // the handle given out must not be disposed by the caller (dispose is a no-op on it).
-import { blobStoreIOHandler, type BlobStore } from './artifacts.js';
+import { blobIOHandler, type BlobIO } from '../../../shared/tf/index.js';
 import { loadDomainNetwork, type DomainOptions } from './domain.js';
 import { INCEPTION_INPUT_SIZE, INCEPTION_WEIGHTS_PREFIX, loadInceptionV3 } from './inception-v3.js';
 import { MissingWeightsError, type FeatureNetwork, type FeatureNetworkName } from './network.js';
@@ -18,17 +18,17 @@ export interface StorageNetworksOptions {
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9._-]+)?$/;
 
-export function storageNetworks(blobs: BlobStore, options: StorageNetworksOptions = {}): FeatureNetworkProvider {
+export function storageNetworks(blobs: BlobIO, options: StorageNetworksOptions = {}): FeatureNetworkProvider {
   const loaded = new Map<string, Promise<FeatureNetwork>>();
   const load = (name: FeatureNetworkName, id: string): Promise<FeatureNetwork> => {
     if (name === 'inception-v3') {
-      return loadInceptionV3(blobStoreIOHandler(blobs, INCEPTION_WEIGHTS_PREFIX), options.inceptionInputSize ?? INCEPTION_INPUT_SIZE);
+      return loadInceptionV3(blobIOHandler(blobs, INCEPTION_WEIGHTS_PREFIX), options.inceptionInputSize ?? INCEPTION_INPUT_SIZE);
     }
     if (id.trim() === '') {
       return Promise.reject(new MissingWeightsError('feature network "domain" needs feature_model_id: the classifier trained on the real training split'));
     }
     if (!SAFE_ID.test(id)) return Promise.reject(new MissingWeightsError(`feature_model_id "${id}" is not a valid model id`));
-    return loadDomainNetwork(blobStoreIOHandler(blobs, `${options.classifierPrefix ?? 'models/classifier'}/${id}`), id, options.domain);
+    return loadDomainNetwork(blobIOHandler(blobs, `${options.classifierPrefix ?? 'models/classifier'}/${id}`), id, options.domain);
   };
   return {
     async get(name, featureModelId) {
