@@ -13,7 +13,6 @@ import {
   bidiStream, callUnary, failedPrecondition, invalidArgument, isGrpcStatusError, notFound, alreadyExists, serverStream, ServiceError, unary,
 } from '../../shared/grpc/index.js';
 import { InvalidImageInputError } from '../../shared/images/errors.js';
-import { InvalidImageError } from '../../shared/images/png.js';
 import type { Logger } from '../../shared/log/logger.js';
 import { counter } from '../../shared/prom/index.js';
 import {
@@ -331,7 +330,7 @@ export class ClassifierCore {
     try {
       image = decodeImageFile(bytes, { salt: this.salt, limits: { maxPixels: limits.maxImagePixels } }).image;
     } catch (err) {
-      if (err instanceof InvalidImageInputError || err instanceof InvalidImageError) throw invalidArgument(`image: ${err.message}`, { field: 'image' });
+      if (err instanceof InvalidImageInputError) throw invalidArgument(`image: ${err.message}`, { field: 'image' });
       throw err;
     }
     const probs = predictProbabilities(model, [toInput(image, manifest.imageSize)], manifest.imageSize)[0]!;

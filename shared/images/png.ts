@@ -8,6 +8,7 @@
 // Every failure is an InvalidImageError with a machine-readable reason; the RPC layer maps it to INVALID_ARGUMENT.
 import { crc32, inflateSync } from 'node:zlib';
 import { decode as fastDecode, encode as fastEncode, type DecodedPng } from 'fast-png';
+import { InvalidImageInputError } from './errors.js';
 
 export type InvalidImageReason =
   | 'empty'
@@ -17,8 +18,8 @@ export type InvalidImageReason =
   | 'corrupt' // structure, CRC or compressed data broken
   | 'unsupported'; // valid PNG, but not something we accept (e.g. colour where grayscale is required)
 
-export class InvalidImageError extends Error {
-  override readonly name = 'InvalidImageError';
+/** A PNG that is corrupt, unsupported or over a limit; `reason` says which (storage reports it to callers). */
+export class InvalidImageError extends InvalidImageInputError {
   constructor(
     readonly reason: InvalidImageReason,
     message: string,

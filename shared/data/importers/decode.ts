@@ -5,7 +5,7 @@ import { decodeDicom, isDicom } from '../../images/dicom.js';
 import { ImageDecodeError, InvalidImageInputError, checkLimits } from '../../images/errors.js';
 import { fromUint16, fromUint8, type GrayImage } from '../../images/image.js';
 import { decodeJpegGray, isJpeg } from '../../images/jpeg.js';
-import { decodePng, InvalidImageError } from '../../images/png.js';
+import { decodePng } from '../../images/png.js';
 import type { ImportOptionsBase, SourceFormat } from './types.js';
 
 export interface DecodedFile {
@@ -55,7 +55,7 @@ export function decodeImageFile(bytes: Uint8Array, options: ImportOptionsBase): 
 
 /** Reason text for the import report from any decode failure. */
 export function reasonOf(err: unknown): string {
-  if (err instanceof InvalidImageInputError || err instanceof InvalidImageError) return err.message;
+  if (err instanceof InvalidImageInputError) return err.message;
   if (err instanceof Error) return `unreadable: ${err.message}`;
   return 'unreadable';
 }
