@@ -5,7 +5,8 @@
 // model. Prints ms/iteration per backend and `RESULT compute-gan ratio=…`, `RESULT compute-resnet ratio=…`
 // (our best backend / PyTorch's best of our thread count and all cores; lower is better).
 //
-// Env: CXR_SYNTH_BENCH_ITERS (timed iterations, default 5), CXR_SYNTH_BENCH_WARMUP (default 2), CXR_SYNTH_TF_THREADS
+// Env: CXR_SYNTH_BENCH_ITERS (timed iterations, default 7), CXR_SYNTH_BENCH_WARMUP (default 3: the ResNet step
+// still speeds up over its first iterations), CXR_SYNTH_TF_THREADS
 // (wasm threads, default: the cores, at most 8), CXR_SYNTH_PEER_THREADS (default: all cores),
 // CXR_SYNTH_BENCH_BACKENDS (comma list; default tensorflow,wasm; `cpu` only on request: it needs minutes per
 // iteration), CXR_SYNTH_PEER_DIR (where bench_torch.py lives; default ../shared/peer).
@@ -26,8 +27,8 @@ interface Timing {
   times: number[];
 }
 
-const WARMUP = Math.max(0, Number(process.env.CXR_SYNTH_BENCH_WARMUP ?? 2));
-const iterations = (): number => Math.max(1, Number(process.env.CXR_SYNTH_BENCH_ITERS ?? 5));
+const WARMUP = Math.max(0, Number(process.env.CXR_SYNTH_BENCH_WARMUP ?? 3));
+const iterations = (): number => Math.max(1, Number(process.env.CXR_SYNTH_BENCH_ITERS ?? 7));
 // Ours: the threads shared/tf uses (CXR_SYNTH_TF_THREADS, default: the cores, at most 8). The peer: every core, as a
 // user would run it.
 const threads = (): number => Number(process.env.CXR_SYNTH_TF_THREADS ?? Math.min(8, availableParallelism()));
