@@ -60,6 +60,10 @@ async function startNative(pkg: string): Promise<{ variant: string; threads: num
   // abbreviations: our `--dir X` became its `--directory X` and sent it looking under X). Hide our arguments.
   const argv = process.argv;
   process.argv = argv.slice(0, 2);
+  // tfjs-node runs one eager op at a time, so TensorFlow's inter-op pool has nothing to overlap: its extra
+  // threads only contend with the intra-op pool (ResNet step 540–880 ms with the default, 410–560 ms with 1).
+  // Read when TensorFlow's eager context is created, during the import below; an operator's value wins.
+  process.env.TF_NUM_INTEROP_THREADS ??= '1';
   try {
     await import(spec);
   } finally {
