@@ -8,7 +8,7 @@
 // Sums run over every axis but the last (the wasm backend's leading-axis Sum is the fast one of reduce-leading.ts).
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './names.js';
-import { type KernelArgs, type KernelScope, type TensorInfo, withScopeAll } from './kernel-scope.js';
+import { type KernelArgs, type KernelScope, type TensorInfo, putKernel, withScopeAll } from './kernel-scope.js';
 
 /** x as [rows, C]: every axis but the last folded into one, so reductions are over axis 0. */
 function rowsOf(s: KernelScope, x: TensorInfo): { x2: TensorInfo; rows: number } {
@@ -57,12 +57,6 @@ function backward(args: KernelArgs, backendName: string): TensorInfo[] {
 
 /** Registers both kernels for `backendName` (wasm or cpu). Idempotent. */
 export function registerBatchNormTrainingKernels(backendName: string): void {
-  const fns: [string, (a: KernelArgs, b: string) => TensorInfo[]][] = [
-    [BATCH_NORM_TRAINING, forward],
-    [BATCH_NORM_TRAINING_GRAD, backward],
-  ];
-  for (const [name, fn] of fns) {
-    if (tf.getKernel(name, backendName) !== undefined) continue;
-    tf.registerKernel({ kernelName: name, backendName, kernelFunc: ((a: KernelArgs) => fn(a, backendName)) as unknown as tf.KernelFunc });
-  }
+  putKernel(BATCH_NORM_TRAINING, backendName, (a) => forward(a, backendName));
+  putKernel(BATCH_NORM_TRAINING_GRAD, backendName, (a) => backward(a, backendName));
 }

@@ -1,8 +1,8 @@
 // Registers the project's kernels: for wasm, the training kernels it lacks and faster forms of kernels it has; for
-// the native `tensorflow` backend, faster forms of the two convolution gradients. Each one is checked against the
-// `cpu` backend (test/unit/tf-kernels-parity*.test.ts).
+// the native `tensorflow` backend, the fused kernels of native.ts and faster forms of the two convolution
+// gradients. Each one is checked against the `cpu` backend (test/unit/tf-kernels-parity*.test.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { KernelArgs, KernelFn, TensorInfo } from './kernel-scope.js';
+import { type KernelFn, type TensorInfo, putKernel as put } from './kernel-scope.js';
 import { conv2dBackpropFilterViaConv } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputViaConv } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilter } from './depthwise-backprop-filter.js';
@@ -45,11 +45,6 @@ function rewritePays(filterShape: number[], strides: unknown): boolean {
 }
 
 const originals = new Map<string, KernelFn>();
-
-function put(name: string, backendName: string, fn: (args: KernelArgs) => TensorInfo): void {
-  if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
-  tf.registerKernel({ kernelName: name, backendName, kernelFunc: fn as unknown as tf.KernelFunc });
-}
 
 /** The backend's own kernel that `name` replaced (for parity tests and benchmarks). */
 export function originalKernel(

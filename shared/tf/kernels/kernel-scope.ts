@@ -8,7 +8,7 @@ export type Attrs = Record<string, unknown>;
 
 /** What every backend offers (tf.KernelBackend): enough for kernels composed of other kernels. */
 export interface AnyBackend {
-  write(values: Int32Array | Float32Array, shape: number[], dtype: tf.DataType): object;
+  write(values: Float32Array, shape: number[], dtype: tf.DataType): object;
   disposeData(dataId: object, force?: boolean): boolean;
 }
 
@@ -67,18 +67,9 @@ export class KernelScope {
     return this.run('Reshape', { x: t }, { shape });
   }
 
-  /** An int32 tensor on the backend with the given values (index lists for gathers). */
-  int32(values: ArrayLike<number>): TensorInfo {
-    return this.constant(Int32Array.from(values), [values.length], 'int32');
-  }
-
   /** A float32 scalar on the backend. */
   scalar(value: number): TensorInfo {
-    return this.constant(Float32Array.of(value), [], 'float32');
-  }
-
-  private constant(values: Int32Array | Float32Array, shape: number[], dtype: 'int32' | 'float32'): TensorInfo {
-    const t = { dataId: this.backend.write(values, shape, dtype), shape, dtype };
+    const t = { dataId: this.backend.write(Float32Array.of(value), [], 'float32'), shape: [], dtype: 'float32' as const };
     this.owned.push(t);
     return t;
   }
@@ -118,6 +109,12 @@ export function withScopeAll(backend: unknown, backendName: string, body: (s: Ke
   } finally {
     scope.dispose();
   }
+}
+
+/** Registers `fn` as the `name` kernel of `backendName`, replacing any registered before (so: idempotent). */
+export function putKernel(name: string, backendName: string, fn: (args: KernelArgs) => TensorInfo | TensorInfo[]): void {
+  if (tf.getKernel(name, backendName) !== undefined) tf.unregisterKernel(name, backendName);
+  tf.registerKernel({ kernelName: name, backendName, kernelFunc: fn as unknown as tf.KernelFunc });
 }
 
 /** NHWC only: the layout the wasm backend's convolutions support. */

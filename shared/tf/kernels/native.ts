@@ -2,10 +2,10 @@
 // training-mode batch norm (FusedBatchNormV3 and its gradient) and the ReLU / LeakyReLU gradients. tfjs-core
 // differentiates batch norm through tf.moments with ~15 full-size elementwise kernels, and tfjs-node's Step
 // (the ReLU gradient's mask) is six kernels with two full-size fills; on the ResNet step these took about half
-// of the time. Values agree with the tfjs formulas (test/unit/tf-native-kernels.test.ts).
+// of the time. Values agree with the cpu backend's (test/unit/tf-kernels-parity-native.test.ts).
 import * as tf from '@tensorflow/tfjs';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, LEAKY_RELU_GRAD, RELU_GRAD } from './names.js';
-import type { KernelArgs, TensorInfo } from './kernel-scope.js';
+import { type KernelArgs, type TensorInfo, putKernel } from './kernel-scope.js';
 
 interface OpAttr {
   name: string;
@@ -106,8 +106,5 @@ export function registerNativeKernels(backendName: string): void {
     [RELU_GRAD]: reluGrad,
     [LEAKY_RELU_GRAD]: leakyReluGrad,
   };
-  for (const name of NATIVE_KERNELS) {
-    if (tf.getKernel(name, backendName) !== undefined) continue;
-    tf.registerKernel({ kernelName: name, backendName, kernelFunc: fns[name] as unknown as tf.KernelFunc });
-  }
+  for (const name of NATIVE_KERNELS) putKernel(name, backendName, fns[name]);
 }

@@ -15,8 +15,9 @@ export interface ParityCase {
   nativeUnsupported?: string;
 }
 
-const NUMERIC_PADDING = "tfjs-node's conv kernels accept only 'same' and 'valid' padding";
-const isNamedPad = (pad: unknown): boolean => pad === 'same' || pad === 'valid';
+/** tfjs-node's conv kernels accept only 'same' and 'valid' padding: other cases are marked as native-unsupported. */
+const nativePadding = (pad: unknown): Pick<ParityCase, 'nativeUnsupported'> =>
+  pad === 'same' || pad === 'valid' ? {} : { nativeUnsupported: "tfjs-node's conv kernels accept only 'same' and 'valid' padding" };
 
 /** |a - b| ≤ TOLERANCE · max(1, max|a|), per output: fp32 with a different summation order, nothing more. */
 export const TOLERANCE = 1e-4;
@@ -32,7 +33,7 @@ function convCase(n: number, h: number, w: number, ci: number, co: number, kh: n
   return {
     name: `conv2d x[${n},${h},${w},${ci}] f[${kh},${kw},${ci},${co}] s${strides} pad=${JSON.stringify(pad)} d${dil}`,
     kernels: ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'],
-    ...(isNamedPad(pad) ? {} : { nativeUnsupported: NUMERIC_PADDING }),
+    ...nativePadding(pad),
     run: () => {
       seed = 7;
       const x = rnd([n, h, w, ci]) as tf.Tensor4D;
@@ -52,7 +53,7 @@ function convTCase(n: number, h: number, ci: number, co: number, k: number, s: n
   return {
     name: `conv2dTranspose dy[${n},${h},${h},${co}] f[${k},${k},${ci},${co}] s${s} pad=${pad} out${outH}`,
     kernels: ['Conv2DBackpropInput', 'Conv2D', 'Conv2DBackpropFilter'],
-    ...(isNamedPad(pad) ? {} : { nativeUnsupported: NUMERIC_PADDING }),
+    ...nativePadding(pad),
     run: () => {
       seed = 11;
       const x = rnd([n, h, h, co]) as tf.Tensor4D;
