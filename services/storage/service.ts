@@ -96,8 +96,10 @@ function blobRefIn(ref: BlobRef | undefined, field: string) {
   return { namespace: blobNamespace(ref.namespace, `${field}.namespace`), path: ref.path };
 }
 
-async function* chunksOf(bytes: Buffer): AsyncGenerator<Buffer> {
-  for (let i = 0; i < bytes.byteLength; i += CHUNK_BYTES) yield bytes.subarray(i, Math.min(i + CHUNK_BYTES, bytes.byteLength));
+/** One image as GetImageResponse messages: the header with the first chunk, then one message per further chunk. */
+function* imageMessages(header: ImageRef, bytes: Buffer): Generator<GetImageResponse> {
+  yield { header, chunk: bytes.subarray(0, CHUNK_BYTES) };
+  for (let i = CHUNK_BYTES; i < bytes.byteLength; i += CHUNK_BYTES) yield { chunk: bytes.subarray(i, i + CHUNK_BYTES) };
 }
 
 export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
@@ -134,9 +136,9 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
     };
     try {
       for await (const req of requests) {
-        if (req.item?.$case === 'header') {
+        if (req.header) {
           await finishImage();
-          const h = req.item.header;
+          const h = req.header;
           index++;
           if (!h.collection) throw invalidArgument(`image #${index}: header.collection is required`);
           const kind = collectionKind(h.collection.kind, 'header.collection.kind');
@@ -169,16 +171,17 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
             index,
             header: { finding: finding as FindingName, patientId: h.patientId, split, view: h.view, source, expectedSha256: h.sha256 },
           };
-        } else if (req.item?.$case === 'chunk') {
+        }
+        const chunk = req.chunk;
+        if (chunk.byteLength > 0) {
           if (!current) throw invalidArgument('a chunk arrived before any image header: send header, then its bytes');
-          const chunk = req.item.chunk;
           if (chunk.byteLength > CHUNK_BYTES) throw invalidArgument(`chunks must be at most ${CHUNK_BYTES} bytes (got ${chunk.byteLength})`);
           current.size += chunk.byteLength;
           if (current.size > current.expected) {
             throw invalidArgument(`image #${current.index}: more bytes than header.size_bytes (${current.expected}) were sent`);
           }
           current.parts.push(chunk);
-        } else {
+        } else if (!req.header) {
           throw invalidArgument('PutImagesRequest must carry a header or a chunk');
         }
       }
@@ -250,8 +253,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         const bytes = await readImage(store, kind, id, shas[i]!);
         // One image's messages must be contiguous: sends are chained, reads are not.
         const turn = sending.then(async () => {
-          await send({ part: { $case: 'header', header: imageRef(kind, id, entries[i]!) } });
-          for await (const chunk of chunksOf(bytes)) await send({ part: { $case: 'chunk', chunk } });
+          for (const message of imageMessages(imageRef(kind, id, entries[i]!), bytes)) await send(message);
         });
         sending = turn.catch(() => undefined);
         await turn;
@@ -340,8 +342,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         const entry = bySha.get(sha);
         if (!entry) throw notFound(`no image ${sha} in ${kindNoun(kind)} ${id}`);
         const bytes = await readImage(store, kind, id, sha);
-        await send({ part: { $case: 'header', header: imageRef(kind, id, entry) } });
-        for await (const chunk of chunksOf(bytes)) await send({ part: { $case: 'chunk', chunk } });
+        for (const message of imageMessages(imageRef(kind, id, entry), bytes)) await send(message);
       }),
     ),
     getImages: serverStream<GetImagesRequest, GetImageResponse>((req, send) => guard(() => getImages(req, send))),

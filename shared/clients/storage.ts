@@ -33,11 +33,17 @@ function* chunks(bytes: Uint8Array): Generator<Uint8Array> {
 
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** The PutImages messages for some images: per image a header (size and sha256 filled in), then its chunks. */
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/**
+ * The PutImages messages for some images: per image its header (size and sha256 filled in) carrying the first
+ * chunk, then one message per further chunk, so an image up to 1 MiB is one message.
+ */
 export async function* imageMessages(collection: CollectionRef, images: Iterable<ImageUpload> | AsyncIterable<ImageUpload>): AsyncGenerator<PutImagesRequest> {
   for await (const { header, png } of images) {
-    yield { item: { $case: 'header', header: { ...header, collection, sizeBytes: png.byteLength, sha256: sha256(png) } } };
-    for (const chunk of chunks(png)) yield { item: { $case: 'chunk', chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) } };
+    const [first, ...rest] = [...chunks(png)];
+    yield { header: { ...header, collection, sizeBytes: png.byteLength, sha256: sha256(png) }, chunk: asBuffer(first!) };
+    for (const chunk of rest) yield { chunk: asBuffer(chunk) };
   }
 }
 
@@ -67,10 +73,10 @@ export class StorageClient {
     const parts: Buffer[] = [];
     const call = this.raw.getImage({ collection, sha256: sha }, extras.metadata ?? new Metadata(), extras.deadline === undefined ? {} : { deadline: extras.deadline });
     for await (const msg of call as AsyncIterable<GetImageResponse>) {
-      if (msg.part?.$case === 'header') header = msg.part.header;
-      else if (msg.part?.$case === 'chunk') parts.push(msg.part.chunk);
+      if (msg.header) header = msg.header;
+      if (msg.chunk.byteLength > 0) parts.push(msg.chunk);
     }
-    const png = Buffer.concat(parts);
+    const png = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
     if (!header) throw new Error(`storage sent no header for image ${sha}`);
     if (sha256(png) !== sha) throw new Error(`image ${sha} arrived corrupted (sha256 mismatch)`);
     return { header, png };
@@ -79,7 +85,7 @@ export class StorageClient {
   async putBlob(ref: BlobRef, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<Blob> {
     async function* messages() {
       yield { item: { $case: 'header' as const, header: { ref, contentType, sizeBytes: bytes.byteLength, sha256: sha256(bytes) } } };
-      for (const chunk of chunks(bytes)) yield { item: { $case: 'chunk' as const, chunk: Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength) } };
+      for (const chunk of chunks(bytes)) yield { item: { $case: 'chunk' as const, chunk: asBuffer(chunk) } };
     }
     return callClientStream(this.raw, 'putBlob', messages(), { deadline: Infinity });
   }

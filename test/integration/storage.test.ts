@@ -93,6 +93,10 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     const extra = { png: testPng(4), finding: Finding.COVID19, patientId: 'p-3', sha256: sha(testPng(4)) };
     const r2 = await putImages(h, dataset(id), [extra, imgs[0]!, extra]);
     expect(r2).toMatchObject({ stored: 1, duplicates: 2 });
+    // A header in a message of its own, its bytes in the messages after it, is the same image.
+    const [alone, ...rest] = [...imageMessages(dataset(id), [imgs[2]!], 500)];
+    const r3 = await callClientStream(h.client, 'putImages', [{ header: alone!.header, chunk: Buffer.alloc(0) }, { chunk: alone!.chunk }, ...rest]);
+    expect(r3).toMatchObject({ stored: 0, duplicates: 1 });
 
     const open = await callUnary(h.client, 'getDataset', { datasetId: id });
     expect(open).toMatchObject({ state: CollectionState.OPEN, imageCount: 4, committedUnixMs: 0 });
@@ -137,11 +141,11 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     const test = await callUnary(h.client, 'listImages', { selection: { collection: dataset(id), split: Split.TEST, findings: [] }, pageSize: 0, pageToken: '' });
     expect(test.images.map((i) => i.sha256)).toEqual([sha(imgs[2]!.png)]);
 
-    // Image bytes come back identical, with the header first.
+    // Image bytes come back identical, in the header's own message (the image is under 1 MiB).
     const got = await getImage(h, dataset(id), sha(imgs[1]!.png));
     expect(got.bytes.equals(imgs[1]!.png)).toBe(true);
     expect(got.header).toMatchObject({ sha256: sha(imgs[1]!.png), bitDepth: 16, collection: dataset(id) });
-    expect(got.maxChunk).toBeLessThanOrEqual(MiB);
+    expect(got.messages).toBe(1);
 
     // Splits: every image assigned, k folds.
     const splits = await callUnary(h.client, 'setSplits', {
@@ -313,9 +317,8 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     async function* upload() {
       yield* imageMessages(dataset(id), [{ png: testPng(90) }, { png: testPng(91) }]);
       const png = testPng(92, 64, 64);
-      const [header] = imageMessages(dataset(id), [{ png }]); // the header alone
+      const [header] = imageMessages(dataset(id), [{ png }], 100); // the header with 100 bytes, then the client goes away
       yield header!;
-      yield { item: { $case: 'chunk' as const, chunk: png.subarray(0, 100) } }; // half an image, then the client goes away
       await new Promise((r) => setTimeout(r, 200));
       controller.abort();
     }
@@ -386,9 +389,12 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     });
 
     it('malformed streams', async () => {
-      const chunkFirst = await grpcError(callClientStream(h.client, 'putImages', [{ item: { $case: 'chunk' as const, chunk: Buffer.from('x') } }]));
+      const chunkFirst = await grpcError(callClientStream(h.client, 'putImages', [{ chunk: Buffer.from('x') }]));
       expect(chunkFirst.code).toBe(status.INVALID_ARGUMENT);
       expect(chunkFirst.details).toMatch(/chunk arrived before any image header/);
+      const neither = await grpcError(callClientStream(h.client, 'putImages', [...imageMessages(dataset(id), [{ png: testPng(19) }]), { chunk: Buffer.alloc(0) }]));
+      expect(neither.code).toBe(status.INVALID_ARGUMENT);
+      expect(neither.details).toMatch(/must carry a header or a chunk/);
       const empty = await grpcError(callClientStream(h.client, 'putImages', []));
       expect(empty.code).toBe(status.INVALID_ARGUMENT);
       expect(empty.details).toMatch(/no images/);
@@ -471,6 +477,24 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     // Nothing outside the layout's roots was created.
     const roots = new Set((await listAll(h.service.store, '')).map((o) => o.key.split('/')[0]));
     for (const r of roots) expect(['datasets', 'synthetic', 'staging', 'models', 'assessments', 'features', 'evaluations']).toContain(r);
+  });
+});
+
+describe('an image over 1 MiB', () => {
+  it('travels in chunks of at most 1 MiB both ways, the first in the header message', async () => {
+    const h = await startStorage({ backend: 'fs', maxImageBytes: 4 * MiB });
+    try {
+      const png = testPng(5, 1100, 1100); // noise: ~1.2 MB
+      expect(png.byteLength).toBeGreaterThan(MiB);
+      await callUnary(h.client, 'createDataset', { datasetId: 'big', description: '', source: '' });
+      expect((await putImages(h, dataset('big'), [{ png }])).stored).toBe(1);
+      await callUnary(h.client, 'commitDataset', { datasetId: 'big' });
+      const got = await getImage(h, dataset('big'), sha(png));
+      expect(got).toMatchObject({ messages: 2, maxChunk: MiB, header: { sha256: sha(png), width: 1100 } });
+      expect(got.bytes.equals(png)).toBe(true);
+    } finally {
+      await h.close();
+    }
   });
 });
 

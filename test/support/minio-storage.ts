@@ -134,30 +134,24 @@ export interface TestImage {
 export const dataset = (id: string) => ({ kind: CollectionKind.DATASET, id });
 export const syntheticSet = (id: string) => ({ kind: CollectionKind.SYNTHETIC_SET, id });
 
-/** The PutImages messages for images: a header, then the PNG in chunks of chunkBytes. */
+/** The PutImages messages for images: per image its header with the first chunkBytes of the PNG, then the rest in chunks. */
 export function* imageMessages(
   collection: { kind: CollectionKind; id: string },
   images: readonly TestImage[],
   chunkBytes = 1024 * 1024,
 ): Generator<PutImagesRequest> {
   for (const img of images) {
-    yield {
-      item: {
-        $case: 'header',
-        header: {
-          collection,
-          finding: img.finding ?? Finding.HEALTHY,
-          patientId: img.patientId ?? 'p-1',
-          split: img.split ?? Split.UNSPECIFIED,
-          view: img.view ?? 'PA',
-          sizeBytes: img.sizeBytes ?? img.png.byteLength,
-          sha256: img.sha256 ?? '',
-        },
-      },
+    const header = {
+      collection,
+      finding: img.finding ?? Finding.HEALTHY,
+      patientId: img.patientId ?? 'p-1',
+      split: img.split ?? Split.UNSPECIFIED,
+      view: img.view ?? 'PA',
+      sizeBytes: img.sizeBytes ?? img.png.byteLength,
+      sha256: img.sha256 ?? '',
     };
-    for (let i = 0; i < img.png.byteLength; i += chunkBytes) {
-      yield { item: { $case: 'chunk', chunk: img.png.subarray(i, i + chunkBytes) } };
-    }
+    yield { header, chunk: img.png.subarray(0, chunkBytes) };
+    for (let i = chunkBytes; i < img.png.byteLength; i += chunkBytes) yield { chunk: img.png.subarray(i, i + chunkBytes) };
   }
 }
 
@@ -173,7 +167,7 @@ export function putImages(
   return callClientStream(h.client, 'putImages', imageMessages(collection, images, chunkBytes));
 }
 
-/** GetImage as one header and the concatenated bytes; also reports the largest chunk seen. */
+/** GetImage as one header and the concatenated bytes; also reports the largest chunk and the messages seen. */
 export function getImage(h: HasClient, collection: { kind: CollectionKind; id: string }, sha256: string) {
   return new Promise<{ header: ImageRef | undefined; bytes: Buffer; maxChunk: number; messages: number }>((resolve, reject) => {
     const call = h.client.getImage({ collection, sha256 });
@@ -181,13 +175,11 @@ export function getImage(h: HasClient, collection: { kind: CollectionKind; id: s
     const parts: Buffer[] = [];
     let maxChunk = 0;
     let messages = 0;
-    call.on('data', (m: { part?: { $case: 'header'; header: ImageRef } | { $case: 'chunk'; chunk: Buffer } }) => {
+    call.on('data', (m: GetImageResponse) => {
       messages++;
-      if (m.part?.$case === 'header') header = m.part.header;
-      else if (m.part?.$case === 'chunk') {
-        parts.push(m.part.chunk);
-        maxChunk = Math.max(maxChunk, m.part.chunk.byteLength);
-      }
+      if (m.header) header = m.header;
+      parts.push(m.chunk);
+      maxChunk = Math.max(maxChunk, m.chunk.byteLength);
     });
     call.on('error', reject);
     call.on('end', () => resolve({ header, bytes: Buffer.concat(parts), maxChunk, messages }));
@@ -242,10 +234,10 @@ export function getImages(h: HasClient, collection: { kind: CollectionKind; id: 
     const call = h.client.getImages({ collection, sha256 });
     const out: { header: ImageRef; parts: Buffer[] }[] = [];
     call.on('data', (m: GetImageResponse) => {
-      if (m.part?.$case === 'header') out.push({ header: m.part.header, parts: [] });
-      else if (m.part?.$case === 'chunk') out[out.length - 1]?.parts.push(m.part.chunk);
+      if (m.header) out.push({ header: m.header, parts: [] });
+      out[out.length - 1]?.parts.push(m.chunk);
     });
     call.on('error', reject);
-    call.on('end', () => resolve(out.map((o) => ({ header: o.header, bytes: Buffer.concat(o.parts) }))));
+    call.on('end', () => resolve(out.map((o) => ({ header: o.header, bytes: o.parts.length === 1 ? o.parts[0]! : Buffer.concat(o.parts) }))));
   });
 }

@@ -168,14 +168,20 @@ export interface ImageHeader {
   patientId: string;
   split: Split;
   view: string;
-  /** Total PNG bytes that follow in chunks. */
+  /** Total PNG bytes of the image, over all its chunks. */
   sizeBytes: number;
   /** Optional: hex sha256 of the PNG; when set, the service rejects bytes that do not match. */
   sha256: string;
 }
 
+/**
+ * An image starts with a message that carries its header; its PNG bytes follow in chunks of at most 1 MiB, the
+ * first of them in the header's own message. So an image up to 1 MiB (nearly every X-ray PNG) is one message.
+ */
 export interface PutImagesRequest {
-  item?: { $case: "header"; header: ImageHeader } | { $case: "chunk"; chunk: Buffer } | undefined;
+  /** set on an image's first message only */
+  header?: ImageHeader | undefined;
+  chunk: Buffer;
 }
 
 export interface PutImagesResponse {
@@ -250,9 +256,14 @@ export interface GetImagesRequest {
   sha256: string[];
 }
 
-/** The first message is the header, the rest are PNG chunks. */
+/**
+ * Framed like PutImagesRequest: an image's first message carries its header and its first chunk (at most
+ * 1 MiB), any further messages one more chunk each.
+ */
 export interface GetImageResponse {
-  part?: { $case: "header"; header: ImageRef } | { $case: "chunk"; chunk: Buffer } | undefined;
+  /** set on an image's first message only */
+  header?: ImageRef | undefined;
+  chunk: Buffer;
 }
 
 /** Where synthetic images came from, so every result can be traced back to a checkpoint and a seed. */
@@ -1042,18 +1053,16 @@ export const ImageHeader: MessageFns<ImageHeader> = {
 };
 
 function createBasePutImagesRequest(): PutImagesRequest {
-  return { item: undefined };
+  return { header: undefined, chunk: Buffer.alloc(0) };
 }
 
 export const PutImagesRequest: MessageFns<PutImagesRequest> = {
   encode(message: PutImagesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    switch (message.item?.$case) {
-      case "header":
-        ImageHeader.encode(message.item.header, writer.uint32(10).fork()).join();
-        break;
-      case "chunk":
-        writer.uint32(18).bytes(message.item.chunk);
-        break;
+    if (message.header !== undefined) {
+      ImageHeader.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.chunk.length !== 0) {
+      writer.uint32(18).bytes(message.chunk);
     }
     return writer;
   },
@@ -1076,7 +1085,7 @@ export const PutImagesRequest: MessageFns<PutImagesRequest> = {
               break;
             }
 
-            message.item = { $case: "header", header: ImageHeader.decode(reader, reader.uint32()) };
+            message.header = ImageHeader.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -1084,7 +1093,7 @@ export const PutImagesRequest: MessageFns<PutImagesRequest> = {
               break;
             }
 
-            message.item = { $case: "chunk", chunk: Buffer.from(reader.bytes()) };
+            message.chunk = Buffer.from(reader.bytes());
             continue;
           }
         }
@@ -1101,20 +1110,18 @@ export const PutImagesRequest: MessageFns<PutImagesRequest> = {
 
   fromJSON(object: any): PutImagesRequest {
     return {
-      item: isSet(object.header)
-        ? { $case: "header", header: ImageHeader.fromJSON(object.header) }
-        : isSet(object.chunk)
-        ? { $case: "chunk", chunk: Buffer.from(bytesFromBase64(object.chunk)) }
-        : undefined,
+      header: isSet(object.header) ? ImageHeader.fromJSON(object.header) : undefined,
+      chunk: isSet(object.chunk) ? Buffer.from(bytesFromBase64(object.chunk)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: PutImagesRequest): unknown {
     const obj: any = {};
-    if (message.item?.$case === "header") {
-      obj.header = ImageHeader.toJSON(message.item.header);
-    } else if (message.item?.$case === "chunk") {
-      obj.chunk = base64FromBytes(message.item.chunk);
+    if (message.header !== undefined) {
+      obj.header = ImageHeader.toJSON(message.header);
+    }
+    if (message.chunk.length !== 0) {
+      obj.chunk = base64FromBytes(message.chunk);
     }
     return obj;
   },
@@ -1124,20 +1131,10 @@ export const PutImagesRequest: MessageFns<PutImagesRequest> = {
   },
   fromPartial<I extends Exact<DeepPartial<PutImagesRequest>, I>>(object: I): PutImagesRequest {
     const message = createBasePutImagesRequest();
-    switch (object.item?.$case) {
-      case "header": {
-        if (object.item?.header !== undefined && object.item?.header !== null) {
-          message.item = { $case: "header", header: ImageHeader.fromPartial(object.item.header) };
-        }
-        break;
-      }
-      case "chunk": {
-        if (object.item?.chunk !== undefined && object.item?.chunk !== null) {
-          message.item = { $case: "chunk", chunk: object.item.chunk };
-        }
-        break;
-      }
-    }
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ImageHeader.fromPartial(object.header)
+      : undefined;
+    message.chunk = object.chunk ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -2336,18 +2333,16 @@ export const GetImagesRequest: MessageFns<GetImagesRequest> = {
 };
 
 function createBaseGetImageResponse(): GetImageResponse {
-  return { part: undefined };
+  return { header: undefined, chunk: Buffer.alloc(0) };
 }
 
 export const GetImageResponse: MessageFns<GetImageResponse> = {
   encode(message: GetImageResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
-    switch (message.part?.$case) {
-      case "header":
-        ImageRef.encode(message.part.header, writer.uint32(10).fork()).join();
-        break;
-      case "chunk":
-        writer.uint32(18).bytes(message.part.chunk);
-        break;
+    if (message.header !== undefined) {
+      ImageRef.encode(message.header, writer.uint32(10).fork()).join();
+    }
+    if (message.chunk.length !== 0) {
+      writer.uint32(18).bytes(message.chunk);
     }
     return writer;
   },
@@ -2370,7 +2365,7 @@ export const GetImageResponse: MessageFns<GetImageResponse> = {
               break;
             }
 
-            message.part = { $case: "header", header: ImageRef.decode(reader, reader.uint32()) };
+            message.header = ImageRef.decode(reader, reader.uint32());
             continue;
           }
           case 2: {
@@ -2378,7 +2373,7 @@ export const GetImageResponse: MessageFns<GetImageResponse> = {
               break;
             }
 
-            message.part = { $case: "chunk", chunk: Buffer.from(reader.bytes()) };
+            message.chunk = Buffer.from(reader.bytes());
             continue;
           }
         }
@@ -2395,20 +2390,18 @@ export const GetImageResponse: MessageFns<GetImageResponse> = {
 
   fromJSON(object: any): GetImageResponse {
     return {
-      part: isSet(object.header)
-        ? { $case: "header", header: ImageRef.fromJSON(object.header) }
-        : isSet(object.chunk)
-        ? { $case: "chunk", chunk: Buffer.from(bytesFromBase64(object.chunk)) }
-        : undefined,
+      header: isSet(object.header) ? ImageRef.fromJSON(object.header) : undefined,
+      chunk: isSet(object.chunk) ? Buffer.from(bytesFromBase64(object.chunk)) : Buffer.alloc(0),
     };
   },
 
   toJSON(message: GetImageResponse): unknown {
     const obj: any = {};
-    if (message.part?.$case === "header") {
-      obj.header = ImageRef.toJSON(message.part.header);
-    } else if (message.part?.$case === "chunk") {
-      obj.chunk = base64FromBytes(message.part.chunk);
+    if (message.header !== undefined) {
+      obj.header = ImageRef.toJSON(message.header);
+    }
+    if (message.chunk.length !== 0) {
+      obj.chunk = base64FromBytes(message.chunk);
     }
     return obj;
   },
@@ -2418,20 +2411,10 @@ export const GetImageResponse: MessageFns<GetImageResponse> = {
   },
   fromPartial<I extends Exact<DeepPartial<GetImageResponse>, I>>(object: I): GetImageResponse {
     const message = createBaseGetImageResponse();
-    switch (object.part?.$case) {
-      case "header": {
-        if (object.part?.header !== undefined && object.part?.header !== null) {
-          message.part = { $case: "header", header: ImageRef.fromPartial(object.part.header) };
-        }
-        break;
-      }
-      case "chunk": {
-        if (object.part?.chunk !== undefined && object.part?.chunk !== null) {
-          message.part = { $case: "chunk", chunk: object.part.chunk };
-        }
-        break;
-      }
-    }
+    message.header = (object.header !== undefined && object.header !== null)
+      ? ImageRef.fromPartial(object.header)
+      : undefined;
+    message.chunk = object.chunk ?? Buffer.alloc(0);
     return message;
   },
 };
@@ -4854,8 +4837,8 @@ export const StorageServiceService = {
     responseDeserialize: (value: Buffer): Dataset => Dataset.decode(value),
   },
   /**
-   * A stream of images, each a header followed by its PNG bytes in chunks. Works for datasets and
-   * synthetic sets that are not yet committed.
+   * A stream of images, each a header followed by its PNG bytes in chunks (see PutImagesRequest). Works for
+   * datasets and synthetic sets that are not yet committed.
    */
   putImages: {
     path: "/cxrsynth.v1.StorageService/PutImages" as const,
@@ -4933,9 +4916,8 @@ export const StorageServiceService = {
     responseDeserialize: (value: Buffer): GetImageResponse => GetImageResponse.decode(value),
   },
   /**
-   * Many images of one collection in one call, for bulk readers (training, feature extraction): for each
-   * image a header (ImageRef, naming it) and then its PNG bytes in chunks, in the order the reads complete.
-   * An unknown sha256 fails the call with NOT_FOUND.
+   * Many images of one collection in one call, for bulk readers (training, feature extraction): each image
+   * framed as in GetImageResponse, in the order the reads complete. An unknown sha256 fails the call with NOT_FOUND.
    */
   getImages: {
     path: "/cxrsynth.v1.StorageService/GetImages" as const,
@@ -5059,8 +5041,8 @@ export const StorageServiceService = {
 export interface StorageServiceServer extends UntypedServiceImplementation {
   createDataset: handleUnaryCall<CreateDatasetRequest, Dataset>;
   /**
-   * A stream of images, each a header followed by its PNG bytes in chunks. Works for datasets and
-   * synthetic sets that are not yet committed.
+   * A stream of images, each a header followed by its PNG bytes in chunks (see PutImagesRequest). Works for
+   * datasets and synthetic sets that are not yet committed.
    */
   putImages: handleClientStreamingCall<PutImagesRequest, PutImagesResponse>;
   commitDataset: handleUnaryCall<CommitDatasetRequest, Dataset>;
@@ -5072,9 +5054,8 @@ export interface StorageServiceServer extends UntypedServiceImplementation {
   listImages: handleUnaryCall<ListImagesRequest, ListImagesResponse>;
   getImage: handleServerStreamingCall<GetImageRequest, GetImageResponse>;
   /**
-   * Many images of one collection in one call, for bulk readers (training, feature extraction): for each
-   * image a header (ImageRef, naming it) and then its PNG bytes in chunks, in the order the reads complete.
-   * An unknown sha256 fails the call with NOT_FOUND.
+   * Many images of one collection in one call, for bulk readers (training, feature extraction): each image
+   * framed as in GetImageResponse, in the order the reads complete. An unknown sha256 fails the call with NOT_FOUND.
    */
   getImages: handleServerStreamingCall<GetImagesRequest, GetImageResponse>;
   createSyntheticSet: handleUnaryCall<CreateSyntheticSetRequest, SyntheticSet>;
@@ -5109,8 +5090,8 @@ export interface StorageServiceClient extends Client {
     callback: (error: ServiceError | null, response: Dataset) => void,
   ): ClientUnaryCall;
   /**
-   * A stream of images, each a header followed by its PNG bytes in chunks. Works for datasets and
-   * synthetic sets that are not yet committed.
+   * A stream of images, each a header followed by its PNG bytes in chunks (see PutImagesRequest). Works for
+   * datasets and synthetic sets that are not yet committed.
    */
   putImages(
     callback: (error: ServiceError | null, response: PutImagesResponse) => void,
@@ -5226,9 +5207,8 @@ export interface StorageServiceClient extends Client {
     options?: Partial<CallOptions>,
   ): ClientReadableStream<GetImageResponse>;
   /**
-   * Many images of one collection in one call, for bulk readers (training, feature extraction): for each
-   * image a header (ImageRef, naming it) and then its PNG bytes in chunks, in the order the reads complete.
-   * An unknown sha256 fails the call with NOT_FOUND.
+   * Many images of one collection in one call, for bulk readers (training, feature extraction): each image
+   * framed as in GetImageResponse, in the order the reads complete. An unknown sha256 fails the call with NOT_FOUND.
    */
   getImages(request: GetImagesRequest, options?: Partial<CallOptions>): ClientReadableStream<GetImageResponse>;
   getImages(
