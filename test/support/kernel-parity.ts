@@ -2,7 +2,7 @@
 // is covered by a case, and every case matches the pure-JS `cpu` backend to TOLERANCE (values and gradients).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initTf, tf } from '../../shared/tf/index.js';
-import { ADDED_KERNELS, REPLACED_KERNELS } from '../../shared/tf/kernels/index.js';
+import { ADDED_KERNELS, NATIVE_KERNELS, REPLACED_KERNELS, TENSORFLOW_REPLACED_KERNELS, originalKernel } from '../../shared/tf/kernels/index.js';
 import { type ParityCase, TOLERANCE, parityCases, relativeError, runOn } from '../../shared/tf/testing/parity.js';
 
 export interface KernelParitySuite {
@@ -63,6 +63,36 @@ export function wasmKernelParitySuite(threads: number): void {
       // The build is part of what is under test: the one asked for must have started.
       expect(info.variant).toBe(threads === 1 ? 'wasm-simd' : 'wasm-simd-threads');
       expect(info.threads).toBe(threads);
+    },
+  });
+}
+
+/**
+ * The suite on the native `tensorflow` backend (tfjs-node), with TensorFlow's oneDNN kernels (the default on CPU
+ * builds) or its Eigen ones, under which the project also registers its conv-gradient rewrites. TensorFlow reads
+ * TF_ENABLE_ONEDNN_OPTS once, when it loads, so each choice needs a test file (a process) of its own.
+ * Runs where the native binding is installed (scripts/tfjs-native.sh); skipped with the reason otherwise, except
+ * under CXR_SYNTH_TF_BACKEND=tensorflow, where a missing backend fails.
+ */
+export async function nativeKernelParitySuite(kernelsOf: 'onednn' | 'eigen'): Promise<void> {
+  process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
+  process.env.TF_ENABLE_ONEDNN_OPTS = kernelsOf === 'onednn' ? '1' : '0';
+  const required = process.env.CXR_SYNTH_TF_BACKEND === 'tensorflow';
+  const started = await initTf({ backend: 'tensorflow' }).then(
+    () => null,
+    (err: unknown) => (err instanceof Error ? err.message : String(err)),
+  );
+  const rewrites = kernelsOf === 'eigen';
+  kernelParitySuite({
+    title: `native tensorflow kernels (${kernelsOf === 'onednn' ? 'oneDNN' : 'Eigen, with the conv-gradient rewrites'}) vs cpu`,
+    backend: 'tensorflow',
+    kernels: rewrites ? [...NATIVE_KERNELS, ...TENSORFLOW_REPLACED_KERNELS] : NATIVE_KERNELS,
+    skip: required ? null : started,
+    unsupported: (c) => c.nativeUnsupported,
+    start: async () => {
+      expect(started).toBeNull();
+      // The rewrites replace TensorFlow's own kernels only where those are Eigen's.
+      for (const k of TENSORFLOW_REPLACED_KERNELS) expect(originalKernel(k, 'tensorflow') !== undefined, k).toBe(rewrites);
     },
   });
 }

@@ -29,11 +29,13 @@ export const ADDED_KERNELS = [
 /** Kernels of the backend replaced by a faster form (the original stays as the fallback for cases it doesn't cover). */
 export const REPLACED_KERNELS = ['Conv2DBackpropInput', 'Sum', 'Mean', 'Slice', 'Identity'] as const;
 /**
- * TensorFlow's CPU kernels for the two conv gradients are slow at the study's shapes; as forward convs (oneDNN's
- * best kernel) they are faster wherever the rewrite wastes nothing: the filter tiles the stride (stride 1, or
- * DCGAN's 4/2) and both sides have a few channels. Measured (ms, TF's own → rewrite): input gradient
- * [32,4,4,512]→[32,8,8,256] k4/2 104 → 43; [16,64,64,32] k3/1 14 → 13; filter gradient k4/2 26–41 → 22–32,
- * k3/1 [16,64,64,32] 42 → 21. TF's own stays where it wins: k3/2 (9 → 11–14), 1×1 (3 → 9), one channel.
+ * TensorFlow's Eigen CPU kernels for the two conv gradients are slow at the study's shapes; as forward convs they
+ * are faster wherever the rewrite wastes nothing: the filter tiles the stride (stride 1, or DCGAN's 4/2) and both
+ * sides have a few channels. Measured (ms, Eigen's → rewrite): input gradient [32,4,4,512]→[32,8,8,256] k4/2
+ * 104 → 43; [16,64,64,32] k3/1 14 → 13; filter gradient k4/2 26–41 → 22–32, k3/1 [16,64,64,32] 42 → 21. Eigen's
+ * stays where it wins: k3/2 (9 → 11–14), 1×1 (3 → 9), one channel. TensorFlow's oneDNN kernels beat the rewrites
+ * (over the ResNet's and DCGAN's layers, filter 197 ms against 234, input 170 against 218), so with oneDNN on
+ * (the default, see backend.ts) they are not registered.
  */
 export const TENSORFLOW_REPLACED_KERNELS = ['Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
 
@@ -84,12 +86,17 @@ export function registerWasmKernels(backendName = 'wasm'): void {
 }
 
 /**
- * Idempotent: the fused kernels of kernels/native.ts, and faster conv gradients for the native backend, each
- * falling back to TF's own for thin layers.
+ * Idempotent: the fused kernels of kernels/native.ts and, with `convGradientRewrites`, faster conv gradients, each
+ * falling back to TF's own for thin layers. The rewrites beat only TensorFlow's Eigen kernels: its oneDNN and cuDNN
+ * kernels are faster than them, so they are for a CPU build running without oneDNN.
  */
-export function registerTensorflowKernels(backendName = 'tensorflow'): void {
+export function registerTensorflowKernels(backendName = 'tensorflow', options: { convGradientRewrites: boolean }): void {
   if (registered.has(backendName)) return;
   registerNativeKernels(backendName);
+  if (!options.convGradientRewrites) {
+    registered = new Set([...registered, backendName]);
+    return;
+  }
   const orig = saveOriginals(TENSORFLOW_REPLACED_KERNELS, backendName);
   put('Conv2DBackpropInput', backendName, (a) => {
     const native = orig('Conv2DBackpropInput');
