@@ -6,7 +6,7 @@
 import { createImage } from '../../shared/images/image.js';
 import { strongAugmentation, type Transform } from '../../shared/images/augment/index.js';
 import { createRng } from '../../shared/images/rng.js';
-import { tf } from '../../shared/tf/index.js';
+import { multiTensorAdam, tf } from '../../shared/tf/index.js';
 import type { Sample } from './data.js';
 import { NUM_CLASSES } from './models/index.js';
 
@@ -138,7 +138,7 @@ export function recalibrateBatchNorm(model: tf.LayersModel, samples: readonly Sa
 /** Trains `model` in place; on return it holds the weights of the epoch with the lowest validation loss. */
 export async function trainModel(model: tf.LayersModel, train: readonly Sample[], val: readonly Sample[], o: TrainOptions, hooks: TrainHooks = {}, signal?: AbortSignal): Promise<TrainResult> {
   if (train.length === 0 || val.length === 0) throw new RangeError('training needs at least one training and one validation image');
-  const optimizer = tf.train.adam(o.learningRate);
+  const optimizer = multiTensorAdam(o.learningRate);
   model.compile({ optimizer, loss: 'categoricalCrossentropy' });
   const augment = o.augment ? strongAugmentation() : null;
   const stepsPerEpoch = Math.ceil(train.length / o.batchSize);

@@ -64,10 +64,13 @@ async function startNative(pkg: string): Promise<{ variant: string; threads: num
   // threads only contend with the intra-op pool (ResNet step 540–880 ms with the default, 410–560 ms with 1).
   // Read when TensorFlow's eager context is created, during the import below; an operator's value wins.
   process.env.TF_NUM_INTEROP_THREADS ??= '1';
-  // TensorFlow turns its oneDNN kernels on by default only on CPUs with AVX-512 VNNI/BF16, AVX-VNNI or AMX;
-  // elsewhere (this AMD EPYC with AVX2) eager ops run Eigen's, up to 2.5× slower at conv gradients and batch norm.
+  // TensorFlow runs its oneDNN kernels for every op where it turns them on itself (CPUs with AVX-512 VNNI/BF16,
+  // AVX-VNNI or AMX) or TF_ENABLE_ONEDNN_OPTS=1 says so; elsewhere (this AMD EPYC, AVX2) its eager ops run Eigen's.
+  // Everywhere-oneDNN was faster here but not reproducible (2–3 of 10 identical training runs ended with other
+  // weights), so CPU builds run Eigen's kernels and call oneDNN's only for the ops where they are faster and
+  // reproducible (kernels/native.ts). TF_ENABLE_ONEDNN_OPTS=1 from the operator still turns on oneDNN everywhere.
   const cpuBuild = pkg === '@tensorflow/tfjs-node';
-  if (cpuBuild) process.env.TF_ENABLE_ONEDNN_OPTS ??= '1';
+  if (cpuBuild) process.env.TF_ENABLE_ONEDNN_OPTS ??= '0';
   try {
     await import(spec);
   } finally {
@@ -77,7 +80,7 @@ async function startNative(pkg: string): Promise<{ variant: string; threads: num
     throw new Error(`${pkg} loaded but registered no 'tensorflow' backend (a second copy of tfjs-core?)`);
   }
   if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg}: the 'tensorflow' backend failed to start`);
-  registerTensorflowKernels('tensorflow', { convGradientRewrites: cpuBuild && process.env.TF_ENABLE_ONEDNN_OPTS === '0' });
+  registerTensorflowKernels('tensorflow', { eigenCpu: cpuBuild && process.env.TF_ENABLE_ONEDNN_OPTS !== '1' });
   return { variant: pkg.replace('@tensorflow/', ''), threads: 0 };
 }
 

@@ -158,12 +158,13 @@ export async function saveCheckpoint(io: BlobIO, prefix: string, parts: Checkpoi
   for (const [name, opt] of Object.entries(parts.optimizers)) {
     checkName('optimizer', name);
     const named = await optimizerTensors(opt);
-    const specsStart = Object.keys(tensors).length;
     named.forEach((n, i) => (tensors[`${name}/${String(i).padStart(6, '0')}/${n.name}`] = n.tensor));
     entries.push({ name, className: opt.getClassName(), specs: [] });
-    void specsStart;
   }
   const { data, specs } = await tf.io.encodeWeights(tensors);
+  // Variables are the optimizers' live state; anything else getWeights made for us (the iteration count, sliced
+  // moments) is ours to free.
+  tf.dispose(Object.values(tensors).filter((t) => !(t instanceof tf.Variable)));
   // Each spec name is <optimizer>/<index>/<original name>: split them back per optimizer.
   for (const s of specs) entries.find((e) => s.name.startsWith(`${e.name}/`))!.specs.push(s);
   await io.put(join(prefix, 'optimizers.bin'), new Uint8Array(tf.io.CompositeArrayBuffer.join(data)));

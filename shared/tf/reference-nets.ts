@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SeededInitializers } from './random.js';
 import { batchNormalization } from './layers/batch-normalization.js';
+import { multiTensorAdam } from './optimizers/adam.js';
 
 const BN = { epsilon: 1e-5, momentum: 0.9 };
 
@@ -67,7 +68,7 @@ export function buildDcgan(config: DcganConfig): Dcgan {
   }
   d.add(tf.layers.conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, kernelInitializer: init.normal(0.02) }));
   d.add(tf.layers.flatten());
-  return { config, generator: g, discriminator: d, optG: tf.train.adam(2e-4, 0.5, 0.999), optD: tf.train.adam(2e-4, 0.5, 0.999) };
+  return { config, generator: g, discriminator: d, optG: multiTensorAdam(2e-4, 0.5, 0.999), optD: multiTensorAdam(2e-4, 0.5, 0.999) };
 }
 
 function trainable(m: tf.LayersModel): tf.Variable[] {
@@ -147,7 +148,7 @@ export function buildResnet(config: ResnetConfig): Resnet {
   });
   x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
   const logits = tf.layers.dense({ units: config.classes, kernelInitializer: init.glorotUniform() }).apply(x) as tf.SymbolicTensor;
-  return { config, model: tf.model({ inputs: input, outputs: logits, name: 'resnet' }), opt: tf.train.adam(1e-3) };
+  return { config, model: tf.model({ inputs: input, outputs: logits, name: 'resnet' }), opt: multiTensorAdam(1e-3) };
 }
 
 /** One training step on (x, integer labels); returns the loss. */

@@ -68,30 +68,30 @@ export function wasmKernelParitySuite(threads: number): void {
 }
 
 /**
- * The suite on the native `tensorflow` backend (tfjs-node), with TensorFlow's oneDNN kernels (the default on CPU
- * builds) or its Eigen ones, under which the project also registers its conv-gradient rewrites. TensorFlow reads
- * TF_ENABLE_ONEDNN_OPTS once, when it loads, so each choice needs a test file (a process) of its own.
+ * The suite on the native `tensorflow` backend (tfjs-node), as it runs by default (Eigen's kernels, the project's
+ * conv-gradient rewrites, oneDNN's kernels for batch norm and the other input gradients) or with oneDNN's kernels
+ * for every op (TF_ENABLE_ONEDNN_OPTS=1), where the rewrites are not registered. TensorFlow reads the variable once,
+ * when it loads, so each mode needs a test file (a process) of its own.
  * Runs where the native binding is installed (scripts/tfjs-native.sh); skipped with the reason otherwise, except
  * under CXR_SYNTH_TF_BACKEND=tensorflow, where a missing backend fails.
  */
-export async function nativeKernelParitySuite(kernelsOf: 'onednn' | 'eigen'): Promise<void> {
+export async function nativeKernelParitySuite(mode: 'default' | 'onednn-everywhere'): Promise<void> {
   process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
-  process.env.TF_ENABLE_ONEDNN_OPTS = kernelsOf === 'onednn' ? '1' : '0';
+  process.env.TF_ENABLE_ONEDNN_OPTS = mode === 'default' ? '0' : '1';
   const required = process.env.CXR_SYNTH_TF_BACKEND === 'tensorflow';
   const started = await initTf({ backend: 'tensorflow' }).then(
     () => null,
     (err: unknown) => (err instanceof Error ? err.message : String(err)),
   );
-  const rewrites = kernelsOf === 'eigen';
+  const rewrites = mode === 'default';
   kernelParitySuite({
-    title: `native tensorflow kernels (${kernelsOf === 'onednn' ? 'oneDNN' : 'Eigen, with the conv-gradient rewrites'}) vs cpu`,
+    title: `native tensorflow kernels (${rewrites ? 'Eigen, the rewrites, oneDNN batch norm and input gradients' : 'oneDNN everywhere'}) vs cpu`,
     backend: 'tensorflow',
     kernels: rewrites ? [...NATIVE_KERNELS, ...TENSORFLOW_REPLACED_KERNELS] : NATIVE_KERNELS,
     skip: required ? null : started,
     unsupported: (c) => c.nativeUnsupported,
     start: async () => {
       expect(started).toBeNull();
-      // The rewrites replace TensorFlow's own kernels only where those are Eigen's.
       for (const k of TENSORFLOW_REPLACED_KERNELS) expect(originalKernel(k, 'tensorflow') !== undefined, k).toBe(rewrites);
     },
   });

@@ -1,5 +1,6 @@
-// The parity suite on the native `tensorflow` backend with TensorFlow's oneDNN kernels (the CPU default): the fused
-// kernels of shared/tf/kernels/native.ts and TensorFlow's own conv gradients, against the pure-JS `cpu` backend.
+// The parity suite on the native `tensorflow` backend as it runs by default: the fused kernels of
+// shared/tf/kernels/native.ts (batch norm on oneDNN's kernels) and the conv-gradient kernels registered for it
+// (rewrites, oneDNN's input gradient), against the pure-JS `cpu` backend.
 import { nativeKernelParitySuite } from '../support/kernel-parity.js';
 
-await nativeKernelParitySuite('onednn');
+await nativeKernelParitySuite('default');

@@ -12,7 +12,7 @@ import { meanLeadingFast, sumLeadingFast } from './reduce-leading.js';
 import { sliceFromHeap } from './slice.js';
 import { identityShared } from './identity.js';
 import { registerBatchNormTrainingKernels } from './batch-norm-training.js';
-import { NATIVE_KERNELS, registerNativeKernels } from './native.js';
+import { NATIVE_KERNELS, hasOneDnnKernels, oneDnnConv2dBackpropInput, registerNativeKernels } from './native.js';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD } from './names.js';
 
 export { NATIVE_KERNELS, registerBatchNormTrainingKernels };
@@ -33,9 +33,8 @@ export const REPLACED_KERNELS = ['Conv2DBackpropInput', 'Sum', 'Mean', 'Slice', 
  * are faster wherever the rewrite wastes nothing: the filter tiles the stride (stride 1, or DCGAN's 4/2) and both
  * sides have a few channels. Measured (ms, Eigen's → rewrite): input gradient [32,4,4,512]→[32,8,8,256] k4/2
  * 104 → 43; [16,64,64,32] k3/1 14 → 13; filter gradient k4/2 26–41 → 22–32, k3/1 [16,64,64,32] 42 → 21. Eigen's
- * stays where it wins: k3/2 (9 → 11–14), 1×1 (3 → 9), one channel. TensorFlow's oneDNN kernels beat the rewrites
- * (over the ResNet's and DCGAN's layers, filter 197 ms against 234, input 170 against 218), so with oneDNN on
- * (the default, see backend.ts) they are not registered.
+ * stays where it wins: k3/2 (9 → 11–14), 1×1 (3 → 9), one channel. Where TensorFlow runs oneDNN's kernels for every
+ * op (TF_ENABLE_ONEDNN_OPTS=1) those beat the rewrites, which are then not registered.
  */
 export const TENSORFLOW_REPLACED_KERNELS = ['Conv2DBackpropInput', 'Conv2DBackpropFilter'] as const;
 
@@ -86,26 +85,30 @@ export function registerWasmKernels(backendName = 'wasm'): void {
 }
 
 /**
- * Idempotent: the fused kernels of kernels/native.ts and, with `convGradientRewrites`, faster conv gradients, each
- * falling back to TF's own for thin layers. The rewrites beat only TensorFlow's Eigen kernels: its oneDNN and cuDNN
- * kernels are faster than them, so they are for a CPU build running without oneDNN.
+ * Idempotent: the fused kernels of kernels/native.ts and, on a CPU build running Eigen's kernels (`eigenCpu`), faster
+ * conv input gradients: the rewrite where it pays, else oneDNN's kernel for filters of 3×3 and up with ≥ 8 channels
+ * on both sides (3×3/2: 2–3× Eigen's), else Eigen's; and the filter-gradient rewrite where it pays.
  */
-export function registerTensorflowKernels(backendName = 'tensorflow', options: { convGradientRewrites: boolean }): void {
+export function registerTensorflowKernels(backendName: string, options: { eigenCpu: boolean }): void {
   if (registered.has(backendName)) return;
-  registerNativeKernels(backendName);
-  if (!options.convGradientRewrites) {
-    registered = new Set([...registered, backendName]);
-    return;
-  }
+  registered = new Set([...registered, backendName]);
+  registerNativeKernels(backendName, { oneDnn: options.eigenCpu });
+  if (!options.eigenCpu) return; // cuDNN (GPU) or oneDNN everywhere: TensorFlow's own kernels are the fast ones
+  const oneDnn = hasOneDnnKernels();
+  if (!oneDnn) registerNativeKernels(backendName, { oneDnn: false }); // a TensorFlow built without oneDNN
   const orig = saveOriginals(TENSORFLOW_REPLACED_KERNELS, backendName);
   put('Conv2DBackpropInput', backendName, (a) => {
     const native = orig('Conv2DBackpropInput');
-    const pays = rewritePays(a.inputs.filter!.shape, a.attrs?.strides);
-    return pays ? conv2dBackpropInputViaConv(a, backendName, native) : (native(a) as TensorInfo);
+    const filter = a.inputs.filter!.shape;
+    if (rewritePays(filter, a.attrs?.strides)) return conv2dBackpropInputViaConv(a, backendName, native);
+    const plainPad = a.attrs?.pad === 'same' || a.attrs?.pad === 'valid';
+    const nhwc = a.attrs?.dataFormat === undefined || a.attrs.dataFormat === 'NHWC';
+    const [kh, kw, ci, co] = filter as [number, number, number, number];
+    const oneDnnPays = kh * kw > 1 && ci >= 8 && co >= 8; // a 1-channel side took oneDNN 46 ms where Eigen took < 18
+    return oneDnn && oneDnnPays && plainPad && nhwc ? oneDnnConv2dBackpropInput(a) : (native(a) as TensorInfo);
   });
   put('Conv2DBackpropFilter', backendName, (a) => {
     const pays = rewritePays(a.attrs!.filterShape as number[], a.attrs!.strides);
     return pays ? conv2dBackpropFilterViaConv(a, backendName) : (orig('Conv2DBackpropFilter')(a) as TensorInfo);
   });
-  registered = new Set([...registered, backendName]);
 }
