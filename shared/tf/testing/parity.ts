@@ -135,6 +135,12 @@ export function parityCases(): ParityCase[] {
     [4, 16, 16, 8, 16, 4, 4, [2, 2], 1, 1],
     [2, 8, 8, 12, 10, 3, 3, [1, 1], 'same', 1],
     [2, 8, 8, 9, 16, 3, 3, [2, 2], 'same', 1],
+    // ≥ 8 input channels and a filter that does not tile its stride: wasm's per-phase input gradient.
+    [2, 9, 7, 8, 6, 3, 3, [2, 2], 'same', 1],
+    [2, 10, 10, 8, 4, 3, 3, [2, 2], 'valid', 1],
+    [2, 9, 9, 8, 5, 3, 3, [2, 2], [[0, 0], [1, 2], [0, 1], [0, 0]], 1],
+    [2, 11, 11, 8, 4, 5, 5, [2, 2], 'same', 1],
+    [1, 10, 10, 8, 3, 5, 5, [3, 3], 'same', 1],
   ];
   for (const c of convs) cases.push(convCase(...c));
   // transposed convs as the DCGAN generator uses them (4/2/1 up-sampling; 4/1/valid from 1×1), and others.
