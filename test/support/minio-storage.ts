@@ -62,7 +62,6 @@ export async function startStorage(options: HarnessOptions): Promise<StorageHarn
     addresses: [address],
     retry: { maxAttempts: 1, initialBackoffMs: 100, maxBackoffMs: 200 },
     deadlineMs: 120_000,
-    // A larger HTTP/2 receive window than grpc-js's 64 KiB default, so image streams don't stall on WINDOW_UPDATEs.
   };
   const client = createClient(StorageServiceClient, clientOptions);
   const health = createClient(HealthClient, clientOptions);
