@@ -92,10 +92,10 @@ export function registerWasmKernels(backendName = 'wasm'): void {
 export function registerTensorflowKernels(backendName: string, options: { eigenCpu: boolean }): void {
   if (registered.has(backendName)) return;
   registered = new Set([...registered, backendName]);
-  registerNativeKernels(backendName, { oneDnn: options.eigenCpu });
+  // (A TensorFlow built without oneDNN keeps its own kernels throughout.)
+  const oneDnn = options.eigenCpu && hasOneDnnKernels(tf.findBackend(backendName));
+  registerNativeKernels(backendName, { oneDnn });
   if (!options.eigenCpu) return; // cuDNN (GPU) or oneDNN everywhere: TensorFlow's own kernels are the fast ones
-  const oneDnn = hasOneDnnKernels();
-  if (!oneDnn) registerNativeKernels(backendName, { oneDnn: false }); // a TensorFlow built without oneDNN
   const orig = saveOriginals(TENSORFLOW_REPLACED_KERNELS, backendName);
   put('Conv2DBackpropInput', backendName, (a) => {
     const native = orig('Conv2DBackpropInput');

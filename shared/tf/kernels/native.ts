@@ -143,15 +143,16 @@ export function oneDnnConv2dBackpropInput(args: KernelArgs): TensorInfo {
   }
 }
 
-/** Whether this TensorFlow has oneDNN's kernels (the CPU wheels do): runs one tiny oneDNN batch norm. */
-export function hasOneDnnKernels(): boolean {
+/** Whether this TensorFlow has oneDNN's kernels (the CPU wheels do): runs one tiny oneDNN batch norm on `backend`. */
+export function hasOneDnnKernels(backend: unknown): boolean {
+  const inputs = { x: tf.ones([1, 1, 2, 1]), scale: tf.ones([1]), offset: tf.zeros([1]) };
   try {
-    const x = tf.ones([1, 1, 2, 1]);
-    const outs = tf.engine().runKernel(BATCH_NORM_TRAINING, { x, scale: tf.ones([1]), offset: tf.zeros([1]) }, { epsilon: 1e-3 });
-    tf.dispose([x, ...(outs as tf.Tensor[])]);
+    tf.dispose(batchNormTraining({ inputs, backend, attrs: { epsilon: 1e-3 } }, true) as tf.Tensor[]);
     return true;
   } catch {
     return false;
+  } finally {
+    tf.dispose(Object.values(inputs));
   }
 }
 

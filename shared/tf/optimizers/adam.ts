@@ -8,6 +8,23 @@ import * as tf from '@tensorflow/tfjs';
 
 type NamedTensor = { name: string; tensor: tf.Tensor };
 
+/** Tensors joined into one flat vector, in order. */
+function flatten(tensors: tf.Tensor[]): tf.Tensor {
+  return tf.concat(tensors.map((t) => tf.reshape(t, [-1])));
+}
+
+/** A flat vector cut back into tensors of `shapes`. tf.slice, not tf.split: wasm's SplitV copies its whole input
+ *  once per output. Call inside tf.tidy (the slices are intermediates). */
+function unflatten(flat: tf.Tensor, shapes: number[][]): tf.Tensor[] {
+  let offset = 0;
+  return shapes.map((shape) => {
+    const size = tf.util.sizeFromShape(shape);
+    const piece = tf.reshape(tf.slice(flat, [offset], [size]), shape);
+    offset += size;
+    return piece;
+  });
+}
+
 export class MultiTensorAdam extends tf.Optimizer {
   /** The saved form is Adam's: checkpoints record this class name and restore into either implementation. */
   static get className(): string {
@@ -44,7 +61,7 @@ export class MultiTensorAdam extends tf.Optimizer {
     });
     this.adopt(named.map((n) => n.name), variables.map((v) => v.shape));
     tf.tidy(() => {
-      const g = tf.concat(named.map(({ tensor }) => tf.reshape(tensor, [-1])));
+      const g = flatten(named.map((n) => n.tensor));
       const m = tf.add(tf.mul(this.m!, this.beta1), tf.mul(g, 1 - this.beta1));
       const v = tf.add(tf.mul(this.v!, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
       this.m!.assign(m);
@@ -52,12 +69,7 @@ export class MultiTensorAdam extends tf.Optimizer {
       const mHat = tf.div(m, tf.sub(1, this.accBeta1));
       const vHat = tf.div(v, tf.sub(1, this.accBeta2));
       const step = tf.mul(tf.div(mHat, tf.add(tf.sqrt(vHat), this.epsilon)), -this.learningRate);
-      let offset = 0;
-      variables.forEach((variable) => {
-        // tf.slice, not tf.split: wasm's SplitV copies the whole input once per output.
-        variable.assign(tf.add(tf.reshape(tf.slice(step, [offset], [variable.size]), variable.shape), variable));
-        offset += variable.size;
-      });
+      unflatten(step, this.shapes!).forEach((delta, i) => variables[i]!.assign(tf.add(delta, variables[i]!)));
       this.accBeta1.assign(tf.mul(this.accBeta1, this.beta1));
       this.accBeta2.assign(tf.mul(this.accBeta2, this.beta2));
     });
@@ -83,16 +95,8 @@ export class MultiTensorAdam extends tf.Optimizer {
 
   /** Iterations, then each variable's first moment, then each one's second: new tensors the caller owns. */
   override async getWeights(): Promise<NamedTensor[]> {
-    const split = (flat: tf.Variable | undefined, suffix: string) => {
-      if (flat === undefined) return [];
-      const shapes = this.shapes!;
-      const parts = tf.split(flat, shapes.map((s) => tf.util.sizeFromShape(s)));
-      return parts.map((t, i) => {
-        const tensor = tf.reshape(t, shapes[i]!);
-        t.dispose();
-        return { name: `${this.names[i]}/${suffix}`, tensor };
-      });
-    };
+    const split = (flat: tf.Variable | undefined, suffix: string) =>
+      flat === undefined ? [] : tf.tidy(() => unflatten(flat, this.shapes!)).map((tensor, i) => ({ name: `${this.names[i]}/${suffix}`, tensor }));
     return [await this.saveIterations(), ...split(this.m, 'm'), ...split(this.v, 'v')];
   }
 
@@ -104,7 +108,7 @@ export class MultiTensorAdam extends tf.Optimizer {
     this.v?.dispose();
     this.shapes = ms.map((w) => w.tensor.shape);
     this.names = ms.map((w) => w.name.replace(/\/m$/, ''));
-    const flat = (ws: NamedTensor[]) => tf.tidy(() => tf.variable(tf.concat(ws.map((w) => tf.reshape(w.tensor, [-1]))), false));
+    const flat = (ws: NamedTensor[]) => tf.tidy(() => tf.variable(flatten(ws.map((w) => w.tensor)), false));
     this.m = flat(ms);
     this.v = flat(vs);
     tf.tidy(() => {
