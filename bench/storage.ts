@@ -15,7 +15,8 @@ import { Finding } from '../shared/proto/cxrsynth/v1/common.js';
 import { StorageServiceClient } from '../shared/proto/cxrsynth/v1/storage.js';
 import { mapLimit } from '../services/storage/util.js';
 import { startMinio, type MinioServer } from '../test/support/minio.js';
-import { dataset, getImage, getImages, putImages, startStorage, type HasClient } from '../test/support/minio-storage.js';
+import { dataset, getImage, putImages, startStorage, type HasClient } from '../test/support/minio-storage.js';
+import { StorageClient } from '../shared/clients/storage.js';
 
 /** Deterministic, X-ray-like (smooth, lightly noisy) image of a seeded size, so it compresses like real data. */
 function image(i: number): Buffer {
@@ -97,6 +98,7 @@ export async function run(): Promise<void> {
     endPoint: minio.host, port: minio.port, useSSL: false, accessKey: minio.accessKey, secretKey: minio.secretKey,
     region: 'us-east-1', pathStyle: true, transportAgent: agent,
   });
+  const reader = new StorageClient(harness.client);
   try {
     await direct.makeBucket('bench-direct', 'us-east-1');
 
@@ -106,7 +108,7 @@ export async function run(): Promise<void> {
     const warmed = await putImages(harness, dataset('warm'), warm.map((png) => ({ png })));
     await callUnary(harness.client, 'commitDataset', { datasetId: 'warm' });
     const warmShas = warmed.images.map((i) => i.sha256);
-    await getImages(harness, dataset('warm'), warmShas.slice(0, 1000));
+    for await (const _img of reader.getImages(dataset('warm'), warmShas));
     await mapLimit(warmShas.slice(0, 100), concurrency, (sha) => getImage(harness, dataset('warm'), sha));
     await mapLimit(warm, concurrency, (png, i) => direct.putObject('bench-direct', `warm/${i}.png`, png, png.byteLength));
     await mapLimit(warm, concurrency, async (_, i) => {
@@ -151,15 +153,13 @@ export async function run(): Promise<void> {
       const shas = responses.flatMap((r) => r.images.map((i) => i.sha256));
       if (shas.length !== n) throw new Error(`ours stored ${shas.length} of ${n} images`);
       t = performance.now();
-      // Bulk reads as the trainers do them: GetImages batches, the service keeping 16 reads in flight per call
-      // (so concurrency/16 calls keep the same number of S3 GETs in flight as the direct path).
-      const batches = Array.from({ length: Math.ceil(shas.length / 100) }, (_, b) => shas.slice(b * 100, (b + 1) * 100));
-      const perBatch = await mapLimit(batches, Math.max(1, Math.round(concurrency / 16)), async (b) =>
-        (await getImages(harness, dataset(id), b)).map((r) => r.bytes.byteLength),
-      );
-      const got = perBatch.flat();
+      // Bulk reads as the trainers and the metrics service do them (StorageClient.getImages: GetImages calls of 100,
+      // each image checked against its sha256 as it arrives), concurrency/16 calls at a time, the service keeping
+      // 16 reads in flight per call: as many S3 GETs in flight as the direct path.
+      let got = 0;
+      for await (const { png } of reader.getImages(dataset(id), shas, { batch: 100, calls: Math.max(1, Math.round(concurrency / 16)) })) got += png.byteLength;
       oursGet += (performance.now() - t) / 1000;
-      if (got.reduce((a, b) => a + b, 0) !== totalBytes) throw new Error('storage service returned the wrong byte count');
+      if (got !== totalBytes) throw new Error('storage service returned the wrong byte count');
     };
     for (let round = 0; round < rounds; round++) {
       if (round % 2 === 0) {

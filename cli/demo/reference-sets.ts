@@ -45,10 +45,11 @@ async function putFresh(sink: ImageSink, degraded: boolean, o: ReferenceSetOptio
 async function putCopies(sink: ImageSink, storage: StorageClient, o: ReferenceSetOptions): Promise<void> {
   const collection = { kind: CollectionKind.DATASET, id: o.datasetId };
   for (const f of FINDINGS) {
-    const refs = await storage.listAllImages({ collection, split: Split.TRAIN, findings: [toProtoFinding(f)] });
-    for (const ref of refs.slice(0, o.perClass)) {
-      const { png } = await storage.getImage(collection, ref.sha256);
-      await sink.put(decodeGrayPng(png), { finding: fromProtoFinding(ref.finding)!, patientId: '', format: 'png', bitDepth: 8 });
+    const refs = (await storage.listAllImages({ collection, split: Split.TRAIN, findings: [toProtoFinding(f)] })).slice(0, o.perClass);
+    const pngs = new Map<string, Buffer>();
+    for await (const { header, png } of storage.getImages(collection, refs.map((r) => r.sha256))) pngs.set(header.sha256, png);
+    for (const ref of refs) {
+      await sink.put(decodeGrayPng(pngs.get(ref.sha256)!), { finding: fromProtoFinding(ref.finding)!, patientId: '', format: 'png', bitDepth: 8 });
     }
   }
 }

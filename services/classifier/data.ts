@@ -47,31 +47,17 @@ export function toInput(image: GrayImage, size: number): Float32Array {
   return image.width === size && image.height === size ? image.data : resize(image, size, size).data;
 }
 
-/** Runs `fn` over items with at most `limit` in flight, keeping order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>, signal?: AbortSignal): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      signal?.throwIfAborted();
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
-
+/** The samples of `refs`, in their order: read in bulk (GetImages), decoded as they arrive. */
 export async function loadSamples(storage: StorageClient, refs: readonly ImageRef[], size: number, synthetic: boolean, signal?: AbortSignal): Promise<Sample[]> {
-  return mapLimit(
-    refs,
-    8,
-    async (ref) => {
-      const { png } = await storage.getImage(ref.collection!, ref.sha256, signal ? { signal } : {});
-      return { sha256: ref.sha256, label: classIndex(ref.finding)!, pixels: toInput(decodeGrayPng(png), size), synthetic };
-    },
-    signal,
-  );
+  const pixels = new Map<string, Float32Array>(); // by sha256: content-addressed, the same image in any collection
+  for await (const { header, png } of storage.getImagesOf(refs, signal ? { signal } : {})) {
+    pixels.set(header.sha256, toInput(decodeGrayPng(png), size));
+  }
+  return refs.map((ref) => {
+    const p = pixels.get(ref.sha256);
+    if (!p) throw new Error(`storage did not return image ${ref.sha256}`);
+    return { sha256: ref.sha256, label: classIndex(ref.finding)!, pixels: p, synthetic };
+  });
 }
 
 /** Checks the dataset can train a classifier as asked; answers with the status the caller must see. */

@@ -148,15 +148,10 @@ export async function computeImageQuality(
   try {
     const total = realRefs.length + synthRefs.length;
     let done = 0;
-    const read = async (refs: ImageRef[]): Promise<GrayImage[]> => {
-      const out: GrayImage[] = [];
-      for (const ref of refs) {
-        if (signal?.aborted) throw signal.reason;
-        out.push(await deps.images.read(ref, signal));
-        if (++done % 16 === 0 || done === total) await progress({ phase: 'reading', step: done, totalSteps: total, message: 'reading images' });
-      }
-      return out;
+    const onRead = async () => {
+      if (++done % 16 === 0 || done === total) await progress({ phase: 'reading', step: done, totalSteps: total, message: 'reading images' });
     };
+    const read = (refs: ImageRef[]) => deps.images.readAll(refs, { ...(signal ? { signal } : {}), onRead });
     const realImages = await read(realRefs);
     const synthImages = await read(synthRefs);
     const realIndex = new Map(realRefs.map((r, i) => [r.sha256, i]));

@@ -8,8 +8,8 @@ import type { FeatureNetwork, FeatureNetworkName } from './features/network.js';
 export interface ImageSource {
   /** Every image of the selection (all pages). */
   list(selection: ImageSelection, signal?: AbortSignal): Promise<ImageRef[]>;
-  /** Decoded pixels of one listed image. */
-  read(ref: ImageRef, signal?: AbortSignal): Promise<GrayImage>;
+  /** Decoded pixels of listed images, in their order; `onRead` after each one. */
+  readAll(refs: readonly ImageRef[], options: { signal?: AbortSignal; onRead?: () => Promise<void> | void }): Promise<GrayImage[]>;
 }
 
 export interface FeatureNetworkProvider {

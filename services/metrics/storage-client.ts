@@ -3,6 +3,7 @@
 // features) go through shared/clients' storageBlobStore, keyed "models/…", "features/…", "evaluations/…".
 import type { StorageClient } from '../../shared/clients/storage.js';
 import { decodeGrayPng } from '../../shared/images/codec.js';
+import type { GrayImage } from '../../shared/images/image.js';
 import { Evaluation } from '../../shared/proto/cxrsynth/v1/classifier.js';
 import type { BlobIO } from '../../shared/tf/index.js';
 import type { EvaluationSource, ImageSource } from './sources.js';
@@ -10,9 +11,13 @@ import type { EvaluationSource, ImageSource } from './sources.js';
 export function storageImageSource(storage: StorageClient): ImageSource {
   return {
     list: (selection) => storage.listAllImages(selection),
-    async read(ref) {
-      const { png } = await storage.getImage(ref.collection!, ref.sha256);
-      return decodeGrayPng(png);
+    async readAll(refs, { signal, onRead }) {
+      const decoded = new Map<string, GrayImage>(); // by sha256: content-addressed, the same image in any collection
+      for await (const { header, png } of storage.getImagesOf(refs, signal ? { signal } : {})) {
+        decoded.set(header.sha256, decodeGrayPng(png));
+        await onRead?.();
+      }
+      return refs.map((r) => decoded.get(r.sha256)!);
     },
   };
 }

@@ -4,7 +4,7 @@
 import type { BlobIO } from '../tf/checkpoint.js';
 import { createHash } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
-import { callClientStream, callUnary, isGrpcStatusError, type CallExtras } from '../grpc/index.js';
+import { callClientStream, callUnary, isGrpcStatusError, onAbort, type CallExtras } from '../grpc/index.js';
 import type { CollectionRef, ImageRef, ImageSelection } from '../proto/cxrsynth/v1/common.js';
 import {
   type Blob,
@@ -20,6 +20,21 @@ import {
 } from '../proto/cxrsynth/v1/storage.js';
 
 export const CHUNK_BYTES = 1 << 20;
+/** The most images one GetImages call may ask for (the service refuses more). */
+export const GET_IMAGES_MAX = 1000;
+
+/** A stored image as read back: its header and PNG bytes, checked against its content address. */
+export interface StoredImage {
+  header: ImageRef;
+  png: Buffer;
+}
+
+export interface GetImagesOptions extends Pick<CallExtras, 'metadata' | 'signal'> {
+  /** Images per GetImages call (at most GET_IMAGES_MAX). */
+  batch?: number;
+  /** GetImages calls kept open at once; the service keeps 16 reads in flight for each. */
+  calls?: number;
+}
 
 export interface ImageUpload {
   header: Omit<ImageHeader, 'collection' | 'sizeBytes' | 'sha256'>;
@@ -34,6 +49,77 @@ function* chunks(bytes: Uint8Array): Generator<Uint8Array> {
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** "kind/id": one key per collection. */
+export const collectionKey = (c: CollectionRef) => `${c.kind}/${c.id}`;
+
+function checked(header: ImageRef, parts: Buffer[]): StoredImage {
+  const png = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  if (png.byteLength !== header.sizeBytes) throw new Error(`image ${header.sha256} arrived truncated (${png.byteLength} of ${header.sizeBytes} bytes)`);
+  if (sha256(png) !== header.sha256) throw new Error(`image ${header.sha256} arrived corrupted (sha256 mismatch)`);
+  return { header, png };
+}
+
+/**
+ * The images of a GetImage / GetImages response stream. The service sends each image's messages together, its
+ * header with the first chunk, so an image is complete when its size is reached; it is yielded then, without
+ * waiting for the next one.
+ */
+export async function* receiveImages(messages: AsyncIterable<GetImageResponse>): AsyncGenerator<StoredImage> {
+  let header: ImageRef | undefined;
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const m of messages) {
+    if (m.header) {
+      if (header) yield checked(header, parts);
+      [header, parts, size] = [m.header, [], 0];
+    } else if (!header) {
+      throw new Error('storage sent image bytes without a header');
+    }
+    if (m.chunk.byteLength > 0) {
+      parts.push(m.chunk);
+      size += m.chunk.byteLength;
+    }
+    if (size === header.sizeBytes) {
+      yield checked(header, parts);
+      header = undefined;
+    }
+  }
+  if (header) yield checked(header, parts);
+}
+
+/**
+ * Values of several async iterators as they come, at most `concurrency` of them open at once (each opened
+ * lazily, in order). Each iterator is pulled one value ahead; closing the merge closes the open ones.
+ */
+async function* merged<T>(sources: readonly (() => AsyncIterator<T>)[], concurrency: number): AsyncGenerator<T> {
+  type Pending = Promise<{ id: number; result: IteratorResult<T> }>;
+  const open = new Map<number, { it: AsyncIterator<T>; next: Pending }>();
+  const pull = (id: number, it: AsyncIterator<T>) => open.set(id, { it, next: it.next().then((result) => ({ id, result })) });
+  let started = 0;
+  const fill = () => {
+    while (open.size < concurrency && started < sources.length) pull(started, sources[started++]!());
+  };
+  try {
+    fill();
+    while (open.size > 0) {
+      const { id, result } = await Promise.race([...open.values()].map((o) => o.next));
+      const { it } = open.get(id)!;
+      open.delete(id);
+      if (result.done) {
+        fill();
+        continue;
+      }
+      pull(id, it);
+      yield result.value;
+    }
+  } finally {
+    for (const { it, next } of open.values()) {
+      next.catch(() => undefined); // its failure no longer matters: the merge is closing
+      await it.return?.();
+    }
+  }
+}
 
 /**
  * The PutImages messages for some images: per image its header (size and sha256 filled in) carrying the first
@@ -68,18 +154,53 @@ export class StorageClient {
   }
 
   /** One image's PNG bytes and header, checked against its content address. */
-  async getImage(collection: CollectionRef, sha: string, extras: CallExtras = {}): Promise<{ header: ImageRef; png: Buffer }> {
-    let header: ImageRef | undefined;
-    const parts: Buffer[] = [];
+  async getImage(collection: CollectionRef, sha: string, extras: CallExtras = {}): Promise<StoredImage> {
     const call = this.raw.getImage({ collection, sha256: sha }, extras.metadata ?? new Metadata(), extras.deadline === undefined ? {} : { deadline: extras.deadline });
-    for await (const msg of call as AsyncIterable<GetImageResponse>) {
-      if (msg.header) header = msg.header;
-      if (msg.chunk.byteLength > 0) parts.push(msg.chunk);
+    const got: StoredImage[] = [];
+    for await (const image of receiveImages(call as AsyncIterable<GetImageResponse>)) got.push(image);
+    if (got.length !== 1 || got[0]!.header.sha256 !== sha) throw new Error(`storage sent ${got.length} images for image ${sha}`);
+    return got[0]!;
+  }
+
+  /**
+   * Many images of one collection, in the order they arrive (bulk reads: training, feature extraction), through
+   * GetImages calls of `batch` images, `calls` of them at a time. No deadline: a bulk read takes as long as its
+   * size; cancel it with `signal`, or by leaving the loop.
+   */
+  async *getImages(collection: CollectionRef, shas: readonly string[], options: GetImagesOptions = {}): AsyncGenerator<StoredImage> {
+    const batch = Math.max(1, Math.min(options.batch ?? 100, GET_IMAGES_MAX));
+    const batches = Array.from({ length: Math.ceil(shas.length / batch) }, (_, b) => shas.slice(b * batch, (b + 1) * batch));
+    const raw = this.raw;
+    async function* read(sha256: string[]): AsyncGenerator<StoredImage> {
+      const call = raw.getImages({ collection, sha256 }, options.metadata ?? new Metadata(), {});
+      const off = onAbort(options.signal, () => call.cancel());
+      try {
+        yield* receiveImages(call as AsyncIterable<GetImageResponse>);
+      } finally {
+        off();
+        call.cancel(); // a no-op once the call has ended; stops the reads when the caller left early
+      }
     }
-    const png = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    if (!header) throw new Error(`storage sent no header for image ${sha}`);
-    if (sha256(png) !== sha) throw new Error(`image ${sha} arrived corrupted (sha256 mismatch)`);
-    return { header, png };
+    options.signal?.throwIfAborted();
+    try {
+      yield* merged(batches.map((b) => () => read(b)), Math.max(1, options.calls ?? 2));
+    } catch (err) {
+      options.signal?.throwIfAborted(); // an aborted read fails with the abort's reason, not the call's CANCELLED
+      throw err;
+    }
+  }
+
+  /** The images `refs` name, each once, one bulk read per collection (see getImages), in the order they arrive. */
+  async *getImagesOf(refs: readonly ImageRef[], options: GetImagesOptions = {}): AsyncGenerator<StoredImage> {
+    const groups = new Map<string, { collection: CollectionRef; shas: Set<string> }>();
+    for (const { collection, sha256 } of refs) {
+      if (!collection) throw new Error(`image ref ${sha256} names no collection`);
+      const key = collectionKey(collection);
+      const group = groups.get(key) ?? { collection, shas: new Set<string>() };
+      group.shas.add(sha256);
+      groups.set(key, group);
+    }
+    for (const { collection, shas } of groups.values()) yield* this.getImages(collection, [...shas], options);
   }
 
   async putBlob(ref: BlobRef, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<Blob> {

@@ -167,7 +167,8 @@ function callOptions(extras: CallExtras): Partial<CallOptions> {
   return extras.deadline === undefined ? {} : { deadline: extras.deadline };
 }
 
-function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
+/** Calls `cancel` when `signal` aborts (at once if it already has); returns the unsubscribe. */
+export function onAbort(signal: AbortSignal | undefined, cancel: () => void): () => void {
   if (!signal) return () => {};
   if (signal.aborted) {
     queueMicrotask(cancel);

@@ -3,7 +3,7 @@ export { startServer } from './server.js';
 export type { RunningServer, ServiceRegistration, ShutdownResult, StartServerOptions } from './server.js';
 export { installShutdownHandler } from './shutdown.js';
 export type { Closer, ShutdownHandlerOptions } from './shutdown.js';
-export { createClient, clientOptionsFromConfig, targetFor, unary as callUnary, clientStream as callClientStream } from './client.js';
+export { createClient, clientOptionsFromConfig, onAbort, targetFor, unary as callUnary, clientStream as callClientStream } from './client.js';
 export type { CallExtras, ClientConstructor, ClientFactoryOptions, RequestOf, ResponseOf, RetryOptions } from './client.js';
 export { unary, clientStream, serverStream, bidiStream } from './handlers.js';
 export type { CallContext } from './handlers.js';

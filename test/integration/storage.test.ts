@@ -5,7 +5,8 @@ import { crc32, deflateSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
 import { encode as fastEncode } from 'fast-png';
 import { callClientStream, callUnary } from '../../shared/grpc/index.js';
-import { CollectionKind, Finding, Split } from '../../shared/proto/cxrsynth/v1/common.js';
+import { CollectionKind, Finding, Split, type ImageRef } from '../../shared/proto/cxrsynth/v1/common.js';
+import { StorageClient } from '../../shared/clients/storage.js';
 import { BlobNamespace, CollectionState } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { HealthCheckResponse_ServingStatus as Serving } from '../../shared/proto/grpc/health/v1/health.js';
 import { listAll } from '../../services/storage/util.js';
@@ -188,6 +189,45 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     expect((await grpcError(getImages(h, dataset(id), []))).code).toBe(status.INVALID_ARGUMENT);
     expect((await grpcError(getImages(h, dataset(id), ['../x']))).code).toBe(status.INVALID_ARGUMENT);
     await callUnary(h.client, 'deleteDataset', { datasetId: id });
+  });
+
+  it('StorageClient.getImages reads in bulk: several calls at once, every image once and intact, abort and unknown images fail the read', async () => {
+    const reader = new StorageClient(h.client);
+    const stored = new Map<string, Buffer>();
+    const refs: ImageRef[] = [];
+    for (const [id, count] of [['bulk-a', 23], ['bulk-b', 4]] as const) {
+      await callUnary(h.client, 'createDataset', { datasetId: id, description: '', source: '' });
+      const pngs = Array.from({ length: count }, (_, i) => testPng(700 + i + (id === 'bulk-b' ? 100 : 0), 18 + i, 12));
+      const put = await putImages(h, dataset(id), pngs.map((png) => ({ png })));
+      await callUnary(h.client, 'commitDataset', { datasetId: id });
+      put.images.forEach((ref, i) => stored.set(ref.sha256, pngs[i]!));
+      refs.push(...put.images);
+    }
+    const a = refs.slice(0, 23).map((r) => r.sha256);
+    const got: string[] = [];
+    // 23 images in batches of 5 over 3 calls at a time: five calls, merged as they arrive.
+    for await (const { header, png } of reader.getImages(dataset('bulk-a'), a, { batch: 5, calls: 3 })) {
+      expect(png.equals(stored.get(header.sha256)!)).toBe(true);
+      expect(header.collection).toEqual(dataset('bulk-a'));
+      got.push(header.sha256);
+    }
+    expect(got.sort()).toEqual([...a].sort());
+
+    // Across collections, a ref named twice is read once.
+    const across: string[] = [];
+    for await (const { header } of reader.getImagesOf([...refs, refs[0]!], { batch: 10 })) across.push(`${header.collection!.id}/${header.sha256}`);
+    expect(across.sort()).toEqual(refs.map((r) => `${r.collection!.id}/${r.sha256}`).sort());
+
+    const stop = new AbortController();
+    const aborted = (async () => {
+      for await (const _image of reader.getImages(dataset('bulk-a'), a, { batch: 2, calls: 1, signal: stop.signal })) stop.abort(new Error('caller stopped'));
+    })();
+    await expect(aborted).rejects.toThrow('caller stopped');
+    const unknown = await grpcError((async () => {
+      for await (const _image of reader.getImages(dataset('bulk-a'), [a[0]!, 'e'.repeat(64)]));
+    })());
+    expect(unknown.code).toBe(status.NOT_FOUND);
+    for (const id of ['bulk-a', 'bulk-b']) await callUnary(h.client, 'deleteDataset', { datasetId: id });
   });
 
   it('lists committed datasets in pages', async () => {
