@@ -1,27 +1,23 @@
-// The PyTorch peer of `npm run bench -- compute`: runs ../shared/peer/bench_torch.py (or $CXR_SYNTH_PEER_DIR)
-// with Debian's python3 in a child process and parses its one result line. Never required: when the peer
-// script, python or torch is missing, the caller gets a reason and prints it instead of a ratio.
+// The PyTorch peer of `npm run bench -- compute`: ../shared/peer/bench_torch.py (or $CXR_SYNTH_PEER_DIR) with
+// Debian's python3, run as a lockstep subject by bench/torch_steps.py, which builds the peer script's own model
+// and step(). Never required: when the peer script, python or torch is missing, the caller gets a reason and
+// prints it instead of a ratio.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { SubjectSpec } from './_lockstep.js';
 
-export interface PeerResult {
-  engine: string;
+/** What the peer subject reports when ready. */
+export interface PeerInfo {
   torch: string;
   threads: number;
-  model: string;
-  median_ms: number;
-  min_ms: number;
-  times: number[];
 }
 
-export type PeerOutcome = { ok: true; result: PeerResult } | { ok: false; reason: string };
-
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const here = dirname(fileURLToPath(import.meta.url));
 
 export function peerDir(): string {
-  return resolve(process.env.CXR_SYNTH_PEER_DIR ?? join(repoRoot, '..', 'shared', 'peer'));
+  return resolve(process.env.CXR_SYNTH_PEER_DIR ?? join(here, '..', '..', 'shared', 'peer'));
 }
 
 function python(): string {
@@ -38,24 +34,12 @@ export function peerUnavailable(): string | null {
   return null;
 }
 
-/** bench_torch.py prints a Python dict literal; this turns the subset it uses (numbers, strings, lists) into JSON. */
-export function parsePeerLine(line: string): PeerResult {
-  const json = line.trim().replace(/'/g, '"').replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false');
-  const v = JSON.parse(json) as PeerResult;
-  if (typeof v.median_ms !== 'number' || typeof v.model !== 'string') throw new Error(`unexpected peer line: ${line}`);
-  return v;
-}
-
-export function runPeer(model: 'gan' | 'resnet', threads: number, iterations: number): PeerOutcome {
-  const why = peerUnavailable();
-  if (why !== null) return { ok: false, reason: why };
-  const r = spawnSync(python(), [join(peerDir(), 'bench_torch.py'), model, String(threads), String(iterations)], {
-    encoding: 'utf8',
-    timeout: 1_800_000,
+/** The peer at `threads` threads (OpenMP's too) for `model`. */
+export function peerSubject(model: 'gan' | 'resnet', threads: number): SubjectSpec {
+  return {
+    command: python(),
+    args: [join(here, 'torch_steps.py'), join(peerDir(), 'bench_torch.py'), model, String(threads)],
     env: { ...process.env, OMP_NUM_THREADS: String(threads) },
-  });
-  if (r.status !== 0) return { ok: false, reason: `bench_torch.py ${model} exited ${r.status}: ${(r.stderr ?? '').trim().split('\n').pop()}` };
-  const line = (r.stdout ?? '').trim().split('\n').filter((l) => l.startsWith('{')).pop();
-  if (line === undefined) return { ok: false, reason: 'bench_torch.py printed no result line' };
-  return { ok: true, result: parsePeerLine(line) };
+    startTimeoutMs: 300_000,
+  };
 }
