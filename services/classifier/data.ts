@@ -49,15 +49,8 @@ export function toInput(image: GrayImage, size: number): Float32Array {
 
 /** The samples of `refs`, in their order: read in bulk (GetImages), decoded as they arrive. */
 export async function loadSamples(storage: StorageClient, refs: readonly ImageRef[], size: number, synthetic: boolean, signal?: AbortSignal): Promise<Sample[]> {
-  const pixels = new Map<string, Float32Array>(); // by sha256: content-addressed, the same image in any collection
-  for await (const { header, png } of storage.getImagesOf(refs, signal ? { signal } : {})) {
-    pixels.set(header.sha256, toInput(decodeGrayPng(png), size));
-  }
-  return refs.map((ref) => {
-    const p = pixels.get(ref.sha256);
-    if (!p) throw new Error(`storage did not return image ${ref.sha256}`);
-    return { sha256: ref.sha256, label: classIndex(ref.finding)!, pixels: p, synthetic };
-  });
+  const pixels = await storage.mapImages(refs, ({ png }) => toInput(decodeGrayPng(png), size), signal ? { signal } : {});
+  return refs.map((ref, i) => ({ sha256: ref.sha256, label: classIndex(ref.finding)!, pixels: pixels[i]!, synthetic }));
 }
 
 /** Checks the dataset can train a classifier as asked; answers with the status the caller must see. */

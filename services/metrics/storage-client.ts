@@ -3,7 +3,6 @@
 // features) go through shared/clients' storageBlobStore, keyed "models/…", "features/…", "evaluations/…".
 import type { StorageClient } from '../../shared/clients/storage.js';
 import { decodeGrayPng } from '../../shared/images/codec.js';
-import type { GrayImage } from '../../shared/images/image.js';
 import { Evaluation } from '../../shared/proto/cxrsynth/v1/classifier.js';
 import type { BlobIO } from '../../shared/tf/index.js';
 import type { EvaluationSource, ImageSource } from './sources.js';
@@ -11,14 +10,12 @@ import type { EvaluationSource, ImageSource } from './sources.js';
 export function storageImageSource(storage: StorageClient): ImageSource {
   return {
     list: (selection) => storage.listAllImages(selection),
-    async readAll(refs, { signal, onRead }) {
-      const decoded = new Map<string, GrayImage>(); // by sha256: content-addressed, the same image in any collection
-      for await (const { header, png } of storage.getImagesOf(refs, signal ? { signal } : {})) {
-        decoded.set(header.sha256, decodeGrayPng(png));
+    readAll: (refs, { signal, onRead }) =>
+      storage.mapImages(refs, async ({ png }) => {
+        const image = decodeGrayPng(png);
         await onRead?.();
-      }
-      return refs.map((r) => decoded.get(r.sha256)!);
-    },
+        return image;
+      }, signal ? { signal } : {}),
   };
 }
 

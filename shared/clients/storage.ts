@@ -203,6 +203,16 @@ export class StorageClient {
     for (const { collection, shas } of groups.values()) yield* this.getImages(collection, [...shas], options);
   }
 
+  /** `decode` of each image `refs` name, in the order of `refs` (each image read once, by getImagesOf, decoded as it arrives). */
+  async mapImages<T>(refs: readonly ImageRef[], decode: (image: StoredImage) => T | Promise<T>, options: GetImagesOptions = {}): Promise<T[]> {
+    const bySha = new Map<string, T>(); // content-addressed: one sha is one image in any collection
+    for await (const image of this.getImagesOf(refs, options)) bySha.set(image.header.sha256, await decode(image));
+    return refs.map((r) => {
+      if (!bySha.has(r.sha256)) throw new Error(`storage did not return image ${r.sha256}`);
+      return bySha.get(r.sha256)!;
+    });
+  }
+
   async putBlob(ref: BlobRef, bytes: Uint8Array, contentType = 'application/octet-stream'): Promise<Blob> {
     async function* messages() {
       yield { item: { $case: 'header' as const, header: { ref, contentType, sizeBytes: bytes.byteLength, sha256: sha256(bytes) } } };

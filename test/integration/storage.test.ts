@@ -217,6 +217,9 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     const across: string[] = [];
     for await (const { header } of reader.getImagesOf([...refs, refs[0]!], { batch: 10 })) across.push(`${header.collection!.id}/${header.sha256}`);
     expect(across.sort()).toEqual(refs.map((r) => `${r.collection!.id}/${r.sha256}`).sort());
+    // mapImages answers in the order of the refs asked for, repeats included.
+    const picked = [refs[25]!, refs[3]!, refs[25]!, refs[0]!];
+    expect(await reader.mapImages(picked, ({ png }) => sha(png))).toEqual(picked.map((r) => r.sha256));
 
     const stop = new AbortController();
     const aborted = (async () => {
