@@ -16,6 +16,7 @@ export {
   type TfBackendInfo,
 } from './backend.js';
 export { BatchNormalization, batchNormalization } from './layers/batch-normalization.js';
+export { Conv2D, conv2d } from './layers/conv2d.js';
 export { MultiTensorAdam, multiTensorAdam } from './optimizers/adam.js';
 export { SeededRandom, SeededInitializers, seededPermutation, seededShuffle, type Initializer } from './random.js';
 export {

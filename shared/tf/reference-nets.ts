@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SeededInitializers } from './random.js';
 import { batchNormalization } from './layers/batch-normalization.js';
+import { conv2d } from './layers/conv2d.js';
 import { multiTensorAdam } from './optimizers/adam.js';
 
 const BN = { epsilon: 1e-5, momentum: 0.9 };
@@ -58,15 +59,15 @@ export function buildDcgan(config: DcganConfig): Dcgan {
 
   const d = tf.sequential({ name: 'discriminator' });
   let dch = config.ndf;
-  d.add(tf.layers.conv2d({ inputShape: [config.imageSize, config.imageSize, config.channels], filters: dch, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: init.normal(0.02) }));
+  d.add(conv2d({ inputShape: [config.imageSize, config.imageSize, config.channels], filters: dch, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: init.normal(0.02) }));
   d.add(tf.layers.leakyReLU({ alpha: 0.2 }));
   for (let i = 1; i < ups; i++) {
     dch *= 2;
-    d.add(tf.layers.conv2d({ filters: dch, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: init.normal(0.02) }));
+    d.add(conv2d({ filters: dch, kernelSize: 4, strides: 2, padding: 'same', useBias: false, kernelInitializer: init.normal(0.02) }));
     d.add(batchNormalization(BN));
     d.add(tf.layers.leakyReLU({ alpha: 0.2 }));
   }
-  d.add(tf.layers.conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, kernelInitializer: init.normal(0.02) }));
+  d.add(conv2d({ filters: 1, kernelSize: 4, strides: 1, padding: 'valid', useBias: false, kernelInitializer: init.normal(0.02) }));
   d.add(tf.layers.flatten());
   return { config, generator: g, discriminator: d, optG: multiTensorAdam(2e-4, 0.5, 0.999), optD: multiTensorAdam(2e-4, 0.5, 0.999) };
 }
@@ -125,7 +126,7 @@ export interface Resnet {
 export function buildResnet(config: ResnetConfig): Resnet {
   const init = new SeededInitializers(config.seed);
   const conv = (filters: number, k: number, s: number) =>
-    tf.layers.conv2d({ filters, kernelSize: k, strides: s, padding: 'same', useBias: false, kernelInitializer: init.heNormal() });
+    conv2d({ filters, kernelSize: k, strides: s, padding: 'same', useBias: false, kernelInitializer: init.heNormal() });
   const input = tf.input({ shape: [config.inputSize, config.inputSize, config.channels] });
   let x = conv(config.widths[0], 3, 2).apply(input) as tf.SymbolicTensor;
   x = batchNormalization(BN).apply(x) as tf.SymbolicTensor;

@@ -5,7 +5,7 @@
 // "features" vector. Tiny's depths 3-3-9-3 become 1-1-2-1, Small's 3-3-27-3 become 1-1-4-1 (Small is Tiny
 // made deeper, as in the paper); widths 96-192-384-768 ÷ 6. Not kept: layer scale and stochastic depth
 // (they need custom layers the metrics service could not deserialise without registering them too).
-import { tf } from '../../../shared/tf/index.js';
+import { conv2d, tf } from '../../../shared/tf/index.js';
 import { canHalve, channels, checkBuildOptions, head, inputLayer, Seeds, type BuildOptions } from './common.js';
 
 type T = tf.SymbolicTensor;
@@ -36,22 +36,20 @@ export function buildConvNeXt(o: BuildOptions & { variant: ConvNeXtVariant }): t
   const dims = DIMS.map((d) => channels(d, o.width));
   const { input, x: normalized } = inputLayer(o.imageSize);
   const patch = o.imageSize >= 64 ? 4 : 2;
-  let x = tf.layers
-    .conv2d({ filters: dims[0]!, kernelSize: patch, strides: patch, padding: 'same', kernelInitializer: seeds.truncated(), name: 'stem_conv' })
+  let x = conv2d({ filters: dims[0]!, kernelSize: patch, strides: patch, padding: 'same', kernelInitializer: seeds.truncated(), name: 'stem_conv' })
     .apply(normalized) as T;
   x = layerNorm(x, 'stem_ln');
   let spatial = Math.ceil(o.imageSize / patch);
   DEPTHS[o.variant].forEach((depth, stage) => {
     if (stage > 0 && canHalve(spatial)) {
       x = layerNorm(x, `down${stage}_ln`);
-      x = tf.layers
-        .conv2d({ filters: dims[stage]!, kernelSize: 2, strides: 2, padding: 'same', kernelInitializer: seeds.truncated(), name: `down${stage}_conv` })
+      x = conv2d({ filters: dims[stage]!, kernelSize: 2, strides: 2, padding: 'same', kernelInitializer: seeds.truncated(), name: `down${stage}_conv` })
         .apply(x) as T;
       spatial = Math.ceil(spatial / 2);
     } else if (stage > 0) {
       // Too small to halve again: widen with a 1×1 conv so the stage keeps its channel count.
       x = layerNorm(x, `down${stage}_ln`);
-      x = tf.layers.conv2d({ filters: dims[stage]!, kernelSize: 1, kernelInitializer: seeds.truncated(), name: `down${stage}_conv` }).apply(x) as T;
+      x = conv2d({ filters: dims[stage]!, kernelSize: 1, kernelInitializer: seeds.truncated(), name: `down${stage}_conv` }).apply(x) as T;
     }
     for (let b = 0; b < depth; b++) x = block(x, dims[stage]!, seeds, `s${stage + 1}b${b + 1}`);
   });

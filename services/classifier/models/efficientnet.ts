@@ -4,7 +4,7 @@
 // (BN) → identity shortcut when stride 1 and shapes match. Then the 1×1 head conv, global pool, dropout, Dense.
 // Stages keep B0's (expand, kernel, stride) pattern with channels ÷ 4 and fewer repeats; B1 repeats the middle
 // stages once more (the real B1 scales depth by 1.1) and has a wider head conv.
-import { batchNormalization, tf } from '../../../shared/tf/index.js';
+import { batchNormalization, conv2d, tf } from '../../../shared/tf/index.js';
 import { canHalve, channels, checkBuildOptions, half, head, inputLayer, Seeds, type BuildOptions } from './common.js';
 
 type T = tf.SymbolicTensor;
@@ -31,8 +31,7 @@ const B1: readonly Stage[] = B0.map((s, i) => (i >= 1 && i <= 3 ? { ...s, repeat
 export type EfficientNetVariant = 'b0' | 'b1';
 
 function convBn(x: T, filters: number, kernel: number, stride: number, seeds: Seeds, name: string, act: 'swish' | null): T {
-  let y = tf.layers
-    .conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, kernelInitializer: seeds.he(), name: `${name}_conv` })
+  let y = conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, kernelInitializer: seeds.he(), name: `${name}_conv` })
     .apply(x) as T;
   y = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-3, name: `${name}_bn` }).apply(y) as T;
   return act === null ? y : (tf.layers.activation({ activation: act, name: `${name}_act` }).apply(y) as T);
@@ -43,8 +42,8 @@ function squeezeExcite(x: T, inCh: number, seeds: Seeds, name: string): T {
   const reduced = Math.max(1, Math.round(inCh * 0.25));
   let s = tf.layers.globalAveragePooling2d({ name: `${name}_se_pool` }).apply(x) as T;
   s = tf.layers.reshape({ targetShape: [1, 1, ch], name: `${name}_se_reshape` }).apply(s) as T;
-  s = tf.layers.conv2d({ filters: reduced, kernelSize: 1, activation: 'swish', kernelInitializer: seeds.he(), name: `${name}_se_reduce` }).apply(s) as T;
-  s = tf.layers.conv2d({ filters: ch, kernelSize: 1, activation: 'sigmoid', kernelInitializer: seeds.glorot(), name: `${name}_se_expand` }).apply(s) as T;
+  s = conv2d({ filters: reduced, kernelSize: 1, activation: 'swish', kernelInitializer: seeds.he(), name: `${name}_se_reduce` }).apply(s) as T;
+  s = conv2d({ filters: ch, kernelSize: 1, activation: 'sigmoid', kernelInitializer: seeds.glorot(), name: `${name}_se_expand` }).apply(s) as T;
   return tf.layers.multiply({ name: `${name}_se_scale` }).apply([x, s]) as T;
 }
 

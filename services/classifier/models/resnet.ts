@@ -2,7 +2,7 @@
 // with bottleneck blocks (1×1 reduce, 3×3, 1×1 expand ×4, BN after every conv, projection shortcut where the
 // shape changes) and one block per stage instead of 3-4-6-3. `block: 'basic'` gives the ResNet-18/34 block
 // (two 3×3 convs) for comparison. Widths are the real ones (64-128-256-512 inner) divided by 8.
-import { batchNormalization, tf } from '../../../shared/tf/index.js';
+import { batchNormalization, conv2d, tf } from '../../../shared/tf/index.js';
 import { canHalve, channels, checkBuildOptions, half, head, inputLayer, Seeds, type BuildOptions } from './common.js';
 
 export interface ResNetOptions extends BuildOptions {
@@ -14,8 +14,7 @@ export interface ResNetOptions extends BuildOptions {
 type T = tf.SymbolicTensor;
 
 function convBn(x: T, filters: number, kernel: number, stride: number, seeds: Seeds, name: string, relu: boolean): T {
-  let y = tf.layers
-    .conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, kernelInitializer: seeds.he(), name: `${name}_conv` })
+  let y = conv2d({ filters, kernelSize: kernel, strides: stride, padding: 'same', useBias: false, kernelInitializer: seeds.he(), name: `${name}_conv` })
     .apply(x) as T;
   y = batchNormalization({ axis: -1, momentum: 0.9, epsilon: 1e-5, name: `${name}_bn` }).apply(y) as T;
   return relu ? (tf.layers.activation({ activation: 'relu', name: `${name}_relu` }).apply(y) as T) : y;

@@ -13,7 +13,7 @@ import { ArtifactsNotFoundError } from '../../../shared/tf/index.js';
 import { loadNamedWeights, weightsHash } from './artifacts.js';
 import { MissingWeightsError, type FeatureNetwork } from './network.js';
 import { tf } from './tf.js';
-import { batchNormalization } from '../../../shared/tf/index.js';
+import { batchNormalization, conv2d } from '../../../shared/tf/index.js';
 
 type SymbolicTensor = tf.SymbolicTensor;
 type Kernel = number | [number, number];
@@ -24,8 +24,7 @@ export const INCEPTION_FEATURE_DIM = 2048;
 export const INCEPTION_MIN_INPUT_SIZE = 75;
 
 function conv(x: SymbolicTensor, name: string, filters: number, kernel: Kernel, strides = 1, padding: 'same' | 'valid' = 'same'): SymbolicTensor {
-  const y = tf.layers
-    .conv2d({ name: `${name}.conv`, filters, kernelSize: kernel, strides, padding, useBias: false })
+  const y = conv2d({ name: `${name}.conv`, filters, kernelSize: kernel, strides, padding, useBias: false })
     .apply(x) as SymbolicTensor;
   const z = batchNormalization({ name: `${name}.bn`, epsilon: 0.001, axis: -1 }).apply(y) as SymbolicTensor;
   return tf.layers.activation({ name: `${name}.relu`, activation: 'relu' }).apply(z) as SymbolicTensor;
