@@ -7,27 +7,19 @@ import { BatchNormalization, batchNormalization } from '../../shared/tf/layers/b
 import { registerBatchNormTrainingKernels } from '../../shared/tf/kernels/index.js';
 import { BATCH_NORM_TRAINING } from '../../shared/tf/kernels/names.js';
 import { parityCases, relativeError } from '../../shared/tf/testing/parity.js';
+import { buildWithWeights, freeWeights } from '../support/layers.js';
 
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const TOL = 1e-4;
 
 /** Ours and tfjs-layers', built for `shape` with the same random weights. */
 function pair(shape: number[], args: Parameters<typeof batchNormalization>[0] = {}): [tf.layers.Layer, tf.layers.Layer] {
-  const ours = batchNormalization({ momentum: 0.9, epsilon: 1e-3, ...args });
-  const theirs = tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3, ...args });
-  ours.build(shape);
-  theirs.build(shape);
-  const c = shape[(args.axis ?? -1) < 0 ? shape.length - 1 : args.axis!]!;
-  const weights = [tf.randomNormal([c], 1, 0.3, 'float32', 1), tf.randomNormal([c], 0, 1, 'float32', 2),
-    tf.randomNormal([c], 0, 1, 'float32', 3), tf.randomUniform([c], 0.5, 2, 'float32', 4)];
-  ours.setWeights(weights);
-  theirs.setWeights(weights);
-  tf.dispose(weights);
-  return [ours, theirs];
-}
-
-function free(...layers: tf.layers.Layer[]): void {
-  for (const l of layers) for (const w of l.weights) (w as unknown as { dispose(): void }).dispose();
+  const layers: [tf.layers.Layer, tf.layers.Layer] = [
+    batchNormalization({ momentum: 0.9, epsilon: 1e-3, ...args }),
+    tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3, ...args }),
+  ];
+  return buildWithWeights(shape, layers, ([c]) => [tf.randomNormal(c!, 1, 0.3, 'float32', 1), tf.randomNormal(c!, 0, 1, 'float32', 2),
+    tf.randomNormal(c!, 0, 1, 'float32', 3), tf.randomUniform(c!, 0.5, 2, 'float32', 4)]);
 }
 
 /** Training-mode output, gradients of Σ y·up w.r.t. x, gamma, beta, then the moving mean and variance. */
@@ -63,7 +55,7 @@ describe('BatchNormalization layer (fused training step)', () => {
     // The training applies moved the moving mean (so the comparison above covers the update, not two no-ops).
     expect(relativeError([movingMeanBefore], [got[4]!])).toBeGreaterThan(0.01);
     tf.dispose([x, up]);
-    free(ours, theirs);
+    freeWeights(ours, theirs);
   });
 
   it('infers like tfjs-layers, and falls back to its path for a non-last axis', async () => {
@@ -74,7 +66,7 @@ describe('BatchNormalization layer (fused training step)', () => {
       const b = tf.tidy(() => theirs.apply(x, { training }) as tf.Tensor);
       expect(relativeError([await b.data() as Float32Array], [await a.data() as Float32Array])).toBeLessThanOrEqual(TOL);
       tf.dispose([x, a, b]);
-      free(ours, theirs);
+      freeWeights(ours, theirs);
     }
   });
 
@@ -105,7 +97,7 @@ describe('BatchNormalization layer (fused training step)', () => {
     await trainStep(ours, x, up);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, up]);
-    free(ours, theirs);
+    freeWeights(ours, theirs);
   });
 
   it('the composite kernels match tf.moments + tf.batchNorm on the cpu backend too', async () => {

@@ -4,6 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { tf, initTf } from '../../shared/tf/index.js';
 import { Conv2D, conv2d } from '../../shared/tf/layers/conv2d.js';
 import { relativeError } from '../../shared/tf/testing/parity.js';
+import { buildWithWeights, freeWeights } from '../support/layers.js';
 
 process.env.TF_CPP_MIN_LOG_LEVEL ??= '2';
 const TOL = 1e-4;
@@ -12,19 +13,7 @@ type Args = Parameters<typeof conv2d>[0];
 
 /** Ours and tfjs-layers', built for `shape` with the same random weights. */
 function pair(shape: number[], args: Args): [tf.layers.Layer, tf.layers.Layer] {
-  const ours = conv2d(args);
-  const theirs = tf.layers.conv2d(args);
-  ours.build(shape);
-  theirs.build(shape);
-  const weights = theirs.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', 10 + i));
-  ours.setWeights(weights);
-  theirs.setWeights(weights);
-  tf.dispose(weights);
-  return [ours, theirs];
-}
-
-function free(...layers: tf.layers.Layer[]): void {
-  for (const l of layers) for (const w of l.weights) (w as unknown as { dispose(): void }).dispose();
+  return buildWithWeights(shape, [conv2d(args), tf.layers.conv2d(args)], (shapes) => shapes.map((s, i) => tf.randomNormal(s, 0, 0.5, 'float32', 10 + i)));
 }
 
 /** Output, then the gradients of Σ y·up w.r.t. x and every weight. */
@@ -64,7 +53,7 @@ describe('Conv2D layer (lazily differentiated convolutions)', () => {
     expect(a.length).toBe(args.useBias === false ? 3 : 4); // y, dx, kernel (, bias)
     expect(relativeError(b, a)).toBeLessThan(TOL);
     tf.dispose([x, up]);
-    free(ours, theirs);
+    freeWeights(ours, theirs);
   });
 
   it("computes a frozen layer's input gradient without its filter gradient, and a first layer's filter gradient without the image gradient", async () => {
@@ -86,7 +75,7 @@ describe('Conv2D layer (lazily differentiated convolutions)', () => {
     const theirsFrozen = await kernelsOf(grads(theirs, x));
     expect(theirsFrozen).toContain('Conv2DBackpropFilter');
     x.dispose();
-    free(ours, theirs);
+    freeWeights(ours, theirs);
   });
 
   it('saves as a plain Keras Conv2D and loads back into this class; leaks no tensors', async () => {
