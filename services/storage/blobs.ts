@@ -8,8 +8,8 @@ import type { ObjectInfo, ObjectStore } from './backends/object-store.js';
 import { dataLoss, toServiceError } from './errors.js';
 import { BLOB_NAMESPACES, layout, quote, validateBlobPath, validateSha256, type BlobNamespaceName } from './layout.js';
 import { mapLimit } from './util.js';
+import { CHUNK_BYTES, chunks } from '../../shared/clients/storage-protocol.js';
 
-export const CHUNK_BYTES = 1024 * 1024;
 const CONTENT_TYPE = /^[a-z0-9][a-z0-9!#$&^_.+-]{0,63}\/[a-z0-9][a-z0-9!#$&^_.+-]{0,63}$/i;
 
 export interface BlobInfo {
@@ -149,8 +149,7 @@ async function* verifiedChunks(stream: Readable, info: BlobInfo, label: string):
   try {
     for await (const raw of stream) {
       const buf = raw as Buffer;
-      for (let i = 0; i < buf.byteLength; i += CHUNK_BYTES) {
-        const chunk = buf.subarray(i, i + CHUNK_BYTES);
+      for (const chunk of buf.byteLength === 0 ? [] : chunks(buf)) {
         hash.update(chunk);
         size += chunk.byteLength;
         yield chunk;

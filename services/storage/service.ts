@@ -19,7 +19,8 @@ import type {
   StorageServiceServer,
 } from '../../shared/proto/cxrsynth/v1/storage.js';
 import type { ObjectStore } from './backends/object-store.js';
-import { Blobs, CHUNK_BYTES } from './blobs.js';
+import { Blobs } from './blobs.js';
+import { CHUNK_BYTES, GET_IMAGES_MAX, imageFrames } from '../../shared/clients/storage-protocol.js';
 import type { Collections, Ingest } from './collections.js';
 import {
   blobMessage, blobNamespace, collectionKind, datasetMessage, findingIn, imageRef, splitIn, syntheticSetMessage,
@@ -49,7 +50,6 @@ export const STORAGE_POLICY: MethodPolicy = Object.fromEntries(
 
 /** Image reads GetImages keeps in flight per call. */
 const GET_IMAGES_CONCURRENCY = 16;
-const GET_IMAGES_MAX = 1000;
 
 const PATIENT_ID = /^[A-Za-z0-9._:-]{0,128}$/;
 const VIEW = /^[A-Za-z0-9_-]{0,16}$/;
@@ -94,12 +94,6 @@ function provenanceIn(p: Provenance | undefined): ProvenanceRecord {
 function blobRefIn(ref: BlobRef | undefined, field: string) {
   if (!ref) throw invalidArgument(`${field} is required`, { field });
   return { namespace: blobNamespace(ref.namespace, `${field}.namespace`), path: ref.path };
-}
-
-/** One image as GetImageResponse messages: the header with the first chunk, then one message per further chunk. */
-function* imageMessages(header: ImageRef, bytes: Buffer): Generator<GetImageResponse> {
-  yield { header, chunk: bytes.subarray(0, CHUNK_BYTES) };
-  for (let i = CHUNK_BYTES; i < bytes.byteLength; i += CHUNK_BYTES) yield { chunk: bytes.subarray(i, i + CHUNK_BYTES) };
 }
 
 export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
@@ -253,7 +247,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         const bytes = await readImage(store, kind, id, shas[i]!);
         // One image's messages must be contiguous: sends are chained, reads are not.
         const turn = sending.then(async () => {
-          for (const message of imageMessages(imageRef(kind, id, entries[i]!), bytes)) await send(message);
+          for (const message of imageFrames(imageRef(kind, id, entries[i]!), bytes)) await send(message);
         });
         sending = turn.catch(() => undefined);
         await turn;
@@ -342,7 +336,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         const entry = bySha.get(sha);
         if (!entry) throw notFound(`no image ${sha} in ${kindNoun(kind)} ${id}`);
         const bytes = await readImage(store, kind, id, sha);
-        for (const message of imageMessages(imageRef(kind, id, entry), bytes)) await send(message);
+        for (const message of imageFrames(imageRef(kind, id, entry), bytes)) await send(message);
       }),
     ),
     getImages: serverStream<GetImagesRequest, GetImageResponse>((req, send) => guard(() => getImages(req, send))),

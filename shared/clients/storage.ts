@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Metadata, status } from '@grpc/grpc-js';
 import { callClientStream, callUnary, isGrpcStatusError, onAbort, type CallExtras } from '../grpc/index.js';
 import type { CollectionRef, ImageRef, ImageSelection } from '../proto/cxrsynth/v1/common.js';
+import { GET_IMAGES_MAX, chunks, imageFrames } from './storage-protocol.js';
 import {
   type Blob,
   BlobNamespace,
@@ -18,10 +19,6 @@ import {
   type PutImagesResponse,
   StorageServiceClient,
 } from '../proto/cxrsynth/v1/storage.js';
-
-export const CHUNK_BYTES = 1 << 20;
-/** The most images one GetImages call may ask for (the service refuses more). */
-export const GET_IMAGES_MAX = 1000;
 
 /** A stored image as read back: its header and PNG bytes, checked against its content address. */
 export interface StoredImage {
@@ -41,17 +38,12 @@ export interface ImageUpload {
   png: Uint8Array;
 }
 
-function* chunks(bytes: Uint8Array): Generator<Uint8Array> {
-  if (bytes.byteLength === 0) yield bytes;
-  for (let off = 0; off < bytes.byteLength; off += CHUNK_BYTES) yield bytes.subarray(off, off + CHUNK_BYTES);
-}
-
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
 const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** "kind/id": one key per collection. */
-export const collectionKey = (c: CollectionRef) => `${c.kind}/${c.id}`;
+const collectionKey = (c: CollectionRef) => `${c.kind}/${c.id}`;
 
 function checked(header: ImageRef, parts: Buffer[]): StoredImage {
   const png = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -123,13 +115,11 @@ async function* merged<T>(sources: readonly (() => AsyncIterator<T>)[], concurre
 
 /**
  * The PutImages messages for some images: per image its header (size and sha256 filled in) carrying the first
- * chunk, then one message per further chunk, so an image up to 1 MiB is one message.
+ * chunk, then one message per further chunk (storage-protocol.ts).
  */
 export async function* imageMessages(collection: CollectionRef, images: Iterable<ImageUpload> | AsyncIterable<ImageUpload>): AsyncGenerator<PutImagesRequest> {
   for await (const { header, png } of images) {
-    const [first, ...rest] = [...chunks(png)];
-    yield { header: { ...header, collection, sizeBytes: png.byteLength, sha256: sha256(png) }, chunk: asBuffer(first!) };
-    for (const chunk of rest) yield { chunk: asBuffer(chunk) };
+    yield* imageFrames({ ...header, collection, sizeBytes: png.byteLength, sha256: sha256(png) }, asBuffer(png));
   }
 }
 
@@ -164,8 +154,8 @@ export class StorageClient {
 
   /**
    * Many images of one collection, in the order they arrive (bulk reads: training, feature extraction), through
-   * GetImages calls of `batch` images, `calls` of them at a time. No deadline: a bulk read takes as long as its
-   * size; cancel it with `signal`, or by leaving the loop.
+   * GetImages calls of `batch` images, `calls` of them at a time, each under the client's stream deadline (a bulk
+   * read takes as long as its size); cancel it with `signal`, or by leaving the loop.
    */
   async *getImages(collection: CollectionRef, shas: readonly string[], options: GetImagesOptions = {}): AsyncGenerator<StoredImage> {
     const batch = Math.max(1, Math.min(options.batch ?? 100, GET_IMAGES_MAX));
