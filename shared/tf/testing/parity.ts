@@ -222,7 +222,7 @@ export function parityCases(): ParityCase[] {
       return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), up)))(table)];
     },
   });
-  // Sum / Mean: leading axes (the matmul path) and every other kind (the backend's own kernel), keepDims both
+  // Sum / Mean: leading axes (the average-pooling path) and every other kind (the backend's own kernel), keepDims both
   // ways, and several shapes of the SAME tensor one after another (the operator-cache trap).
   cases.push({
     name: 'sum/mean over leading, trailing, middle and all axes; keepDims; reshaped views of one tensor',
@@ -236,11 +236,13 @@ export function parityCases(): ParityCase[] {
       }
       out.push(tf.sum(tf.reshape(x, [12, 30]), 0), tf.sum(tf.reshape(x, [60, 6]), 0), tf.mean(tf.reshape(x, [360, 1]), 0));
       out.push(tf.sum(rnd([1, 5]), 0), tf.sum(rnd([2, 1, 3]), [0, 1]));
-      // Many rows (the matmul path), the same tensor under several shapes and row counts, then a new tensor.
+      // Many rows, the same tensor under several shapes and row counts, then a new tensor.
       const big = rnd([64, 40, 8]);
       for (const keep of [false, true]) out.push(tf.sum(big, [0, 1], keep), tf.mean(big, [0, 1], keep));
       out.push(tf.sum(tf.reshape(big, [2560, 8]), 0), tf.mean(tf.reshape(big, [1280, 16]), 0), tf.sum(tf.reshape(big, [20480, 1]), 0));
       out.push(tf.sum(rnd([64, 40, 8]), [0, 1]), tf.mean(rnd([4096, 3]), 0));
+      // A batch-norm layer's statistics at the models' sizes: 65536 rows summed in one pass.
+      out.push(tf.mean(rnd([16, 64, 64, 8]), [0, 1, 2]), tf.sum(tf.add(rnd([65536, 2]), 3), 0));
       return out;
     },
   });
