@@ -5,7 +5,7 @@
 //
 // Protocol, one line each way: the subject prints `READY <json>` once set up; then for each `step` it reads, it
 // runs one iteration and prints `STEP <milliseconds>`; `quit` makes it clean up and exit. Anything else it prints
-// is ignored, and its last line on stderr is the reason given when it fails.
+// is ignored, and its last error line on stderr is the reason given when it fails.
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 
@@ -27,9 +27,14 @@ export interface SubjectSpec {
 /** Starts a subject; rejects with its last stderr line when it exits or times out before READY. */
 export function startSubject<Info>(spec: SubjectSpec): Promise<Subject<Info>> {
   const child = spawn(spec.command, spec.args, { env: spec.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  // The reason a failed subject gives: its last error line (a Node crash ends in a stack and its version banner).
   let lastErr = '';
-  createInterface({ input: child.stderr }).on('line', (l) => {
-    if (l.trim() !== '') lastErr = l.trim().slice(0, 300);
+  let lastLine = '';
+  createInterface({ input: child.stderr }).on('line', (raw) => {
+    const l = raw.trim();
+    if (l === '' || /^at /.test(l) || /^Node\.js v/.test(l)) return;
+    lastLine = l.slice(0, 300);
+    if (/error/i.test(l) || lastErr === '') lastErr = lastLine;
   });
   const waiting: ((line: string | Error) => void)[] = [];
   let exited: Error | undefined;

@@ -31,7 +31,8 @@ const ROUNDS = Math.max(1, Number(process.env.CXR_SYNTH_BENCH_ITERS ?? 12));
 // user would run it.
 const threads = (): number => Number(process.env.CXR_SYNTH_TF_THREADS ?? Math.min(8, availableParallelism()));
 const peerThreads = (): number => Number(process.env.CXR_SYNTH_PEER_THREADS ?? Math.min(8, availableParallelism()));
-// Between two subjects' steps: the one that just finished may still spin its idle worker threads for a moment.
+// A pause between two subjects' steps, so one's step never overlaps the tail of the previous one's (its output
+// reaching us, a GC). Idle subjects were measured to use no CPU between their steps.
 const SETTLE_MS = 20;
 
 const median = (xs: number[]): number => {
@@ -71,14 +72,13 @@ function fmt(ms: number): string {
 
 /** A subject and the times of its timed rounds. */
 interface Series<Info> {
-  label: string;
   subject: Subject<Info>;
   times: number[];
 }
 
 async function start<Info>(label: string, spec: Parameters<typeof startSubject>[0], skipped: string[]): Promise<Series<Info> | undefined> {
   try {
-    return { label, subject: await startSubject<Info>(spec), times: [] };
+    return { subject: await startSubject<Info>(spec), times: [] };
   } catch (err) {
     skipped.push(`${label}: skipped (${(err as Error).message})`);
     return undefined;
