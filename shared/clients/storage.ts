@@ -106,9 +106,11 @@ async function* merged<T>(sources: readonly (() => AsyncIterator<T>)[], concurre
       yield result.value;
     }
   } finally {
+    // Not awaited: an iterator's return() waits behind its pending next(), which a stalled source may never
+    // settle; whoever owns the sources stops them (getImages cancels its calls).
     for (const { it, next } of open.values()) {
       next.catch(() => undefined); // its failure no longer matters: the merge is closing
-      await it.return?.();
+      it.return?.().catch(() => undefined);
     }
   }
 }
@@ -161,22 +163,27 @@ export class StorageClient {
     const batch = Math.max(1, Math.min(options.batch ?? 100, GET_IMAGES_MAX));
     const batches = Array.from({ length: Math.ceil(shas.length / batch) }, (_, b) => shas.slice(b * batch, (b + 1) * batch));
     const raw = this.raw;
+    // Stops every open call when the read ends early: the caller left the loop, aborted, or one call failed.
+    const stop = new AbortController();
     async function* read(sha256: string[]): AsyncGenerator<StoredImage> {
       const call = raw.getImages({ collection, sha256 }, options.metadata ?? new Metadata(), {});
-      const off = onAbort(options.signal, () => call.cancel());
+      const off = onAbort(stop.signal, () => call.cancel());
       try {
         yield* receiveImages(call as AsyncIterable<GetImageResponse>);
       } finally {
         off();
-        call.cancel(); // a no-op once the call has ended; stops the reads when the caller left early
       }
     }
     options.signal?.throwIfAborted();
+    const offCaller = onAbort(options.signal, () => stop.abort());
     try {
       yield* merged(batches.map((b) => () => read(b)), Math.max(1, options.calls ?? 2));
     } catch (err) {
       options.signal?.throwIfAborted(); // an aborted read fails with the abort's reason, not the call's CANCELLED
       throw err;
+    } finally {
+      offCaller();
+      stop.abort(); // a no-op for calls that have ended
     }
   }
 

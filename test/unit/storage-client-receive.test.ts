@@ -1,7 +1,10 @@
-// How shared/clients/storage.ts reassembles GetImage / GetImages response streams into checked images.
+// How shared/clients/storage.ts reassembles GetImage / GetImages response streams into checked images, and how a
+// bulk read ends when its caller stops early while the service has stalled.
 import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { receiveImages } from '../../shared/clients/storage.js';
+import { StorageClient, receiveImages } from '../../shared/clients/storage.js';
+import type { StorageServiceClient } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { CollectionKind, Finding, Split, type ImageRef } from '../../shared/proto/cxrsynth/v1/common.js';
 import type { GetImageResponse } from '../../shared/proto/cxrsynth/v1/storage.js';
 
@@ -65,5 +68,31 @@ describe('receiveImages', () => {
     flipped[0]! ^= 1;
     await expect(receive([{ header: header(a), chunk: flipped }])).rejects.toThrow(/corrupted \(sha256 mismatch\)/);
     await expect(receive([{ chunk: a }])).rejects.toThrow(/without a header/);
+  });
+});
+
+describe('StorageClient.getImages against a stalled service', () => {
+  it('leaving the loop early cancels every open call at once instead of waiting for the service', async () => {
+    const cancelled: number[] = [];
+    let opened = 0;
+    // Each call sends its first image, then stalls until cancelled (as a service waiting on a hung object store).
+    const raw = {
+      getImages(req: { sha256: string[] }) {
+        const id = opened++;
+        const bytes = Buffer.from(`image of call ${id}`);
+        const stream = new Readable({ objectMode: true, read() {} });
+        stream.push({ header: { ...header(bytes), sha256: sha(bytes) }, chunk: bytes });
+        expect(req.sha256.length).toBeGreaterThan(0);
+        return Object.assign(stream, { cancel: () => { cancelled.push(id); stream.destroy(new Error('CANCELLED')); } });
+      },
+    } as unknown as StorageServiceClient;
+    const client = new StorageClient(raw);
+    const shas = Array.from({ length: 6 }, (_, i) => String(i).repeat(64));
+    let seen = 0;
+    for await (const _image of client.getImages({ kind: CollectionKind.DATASET, id: 'd' }, shas, { batch: 2, calls: 3 })) {
+      if (++seen === 2) break; // two images in: calls 0..2 are open, at least one with a read pending
+    }
+    expect(opened).toBe(3);
+    expect(cancelled.sort()).toEqual([0, 1, 2]);
   });
 });
