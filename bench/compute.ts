@@ -15,7 +15,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as tfTypes from '@tensorflow/tfjs';
-import { serveSteps, startSubject, type Subject } from './_lockstep.js';
+import { serveSteps, startSubject, type Subject, type SubjectSpec } from './_lockstep.js';
 import { peerSubject, peerUnavailable, type PeerInfo } from './_peer-torch.js';
 
 type Model = 'gan' | 'resnet';
@@ -76,7 +76,7 @@ interface Series<Info> {
   times: number[];
 }
 
-async function start<Info>(label: string, spec: Parameters<typeof startSubject>[0], skipped: string[]): Promise<Series<Info> | undefined> {
+async function start<Info>(label: string, spec: SubjectSpec, skipped: string[]): Promise<Series<Info> | undefined> {
   try {
     return { subject: await startSubject<Info>(spec), times: [] };
   } catch (err) {
