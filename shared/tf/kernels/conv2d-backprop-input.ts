@@ -68,7 +68,7 @@ export function conv2dBackpropInputViaConv(args: KernelArgs, backendName: string
       for (let jw = 0; jw < mw; jw++) {
         for (let rh = 0; rh < sh; rh++) {
           for (let rw = 0; rw < sw; rw++) {
-            const tap = ((mh - 1 - jh) * sh + rh) * pw + (mw - 1 - jw) * sw + rw;
+            const tap = flippedTap(jh, rh, mh, sh) * pw + flippedTap(jw, rw, mw, sw);
             blocks.push(s.run('Slice', { x: byTap }, { begin: [tap, 0, 0], size: [1, co, ci] }));
           }
         }
@@ -92,6 +92,11 @@ export function conv2dBackpropInputViaConv(args: KernelArgs, backendName: string
 }
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
+
+/** Along one axis, the filter tap that phase r's j-th of m taps uses: s·(m-1-j) + r (the taps run flipped). */
+function flippedTap(j: number, r: number, m: number, s: number): number {
+  return (m - 1 - j) * s + r;
+}
 
 /** Phase rows u = 0..U-1 (and columns) that cover the full output rows P..P+H-1. */
 function phaseRows(info: ConvInfo, [, h, w]: number[], oh: number, ow: number): { uh: number; uw: number } {
@@ -120,7 +125,7 @@ function phaseFilter(s: KernelScope, byTap: TensorInfo, kw: number, [rh, rw]: [n
   const blocks: TensorInfo[] = [];
   for (let jh = 0; jh < mrh; jh++) {
     for (let jw = 0; jw < mrw; jw++) {
-      const tap = ((mrh - 1 - jh) * sh + rh) * kw + (mrw - 1 - jw) * sw + rw;
+      const tap = flippedTap(jh, rh, mrh, sh) * kw + flippedTap(jw, rw, mrw, sw);
       blocks.push(s.run('Slice', { x: byTap }, { begin: [tap, 0, 0], size: [1, co, ci] }));
     }
   }
