@@ -1,29 +1,33 @@
 // The lifecycle shared by datasets and synthetic sets:
 //   create  → staging/<kind>/<id>/open.json
-//   put     → images/<sha256>.png (content-addressed) + one batch record per PutImages stream, written at its end
+//   put     → packs/<pack>.tar (images many to a pack, packs.ts) + one batch record per PutImages stream, written at its end
 //   commit  → manifest.json from the batches, written LAST: only then does the collection exist for readers
 //   delete  → manifest first (invisible at once), then images and staging.
-// A stream cut off midway writes no batch, so its images are never part of any manifest (and are removed).
+// A stream cut off midway writes no batch, so its packs are never part of any manifest (and are removed).
 import type { Logger } from '../../shared/log/logger.js';
 import { ServiceError, Status, alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../shared/grpc/errors.js';
 import { ObjectNotFoundError, type ObjectStore } from './backends/object-store.js';
 import { dataLoss } from './errors.js';
-import { kindNoun, layout, shaFromImageKey, ID_PATTERN, type CollectionKind } from './layout.js';
+import { sha256Hex } from './images.js';
+import { kindNoun, layout, packIdFromKey, ID_PATTERN, type CollectionKind } from './layout.js';
 import {
   MANIFEST_VERSION, mergeEntries, parseBatch, parseManifest, parseOpenMarker, serializeRecord,
-  type CollectionHeader, type ImageEntry, type Manifest, type OpenMarker, type SplitName,
+  type CollectionHeader, type ImageEntry, type ImageFacts, type Manifest, type OpenMarker, type SplitName,
 } from './manifest.js';
+import { PACK_TARGET_BYTES, PackBuilder } from './packs.js';
 import { deletePrefix, listAll, mapLimit, timeId } from './util.js';
 
 const JSON_TYPE = { contentType: 'application/json' };
-/** Per PutImages stream: image bytes held while their writes are in flight. */
+/** Per PutImages stream: bytes of packs held while their writes are in flight. */
 const MAX_IN_FLIGHT_BYTES = 64 * 1024 * 1024;
 
 export interface CollectionsOptions {
   /** How long a committed manifest read is reused without re-reading (other replicas' changes show up after this). */
   manifestCacheMs?: number;
-  /** Image writes in flight per PutImages stream. */
+  /** Pack writes in flight per PutImages stream. */
   putConcurrency?: number;
+  /** A pack is written once it holds this many bytes. */
+  packBytes?: number;
   now?: () => number;
 }
 
@@ -38,6 +42,7 @@ export class Collections {
   private readonly loading = new Map<string, Promise<{ manifest: Manifest; bySha: Map<string, ImageEntry> }>>();
   private readonly cacheMs: number;
   readonly putConcurrency: number;
+  private readonly packBytes: number;
   private readonly now: () => number;
 
   constructor(
@@ -47,6 +52,7 @@ export class Collections {
   ) {
     this.cacheMs = options.manifestCacheMs ?? 5000;
     this.putConcurrency = options.putConcurrency ?? 16;
+    this.packBytes = options.packBytes ?? PACK_TARGET_BYTES;
     this.now = options.now ?? Date.now;
   }
 
@@ -80,7 +86,9 @@ export class Collections {
   async beginIngest(kind: CollectionKind, id: string): Promise<Ingest> {
     const marker = await this.openMarker(kind, id);
     const recorded = new Set((await this.recordedEntries(kind, id)).map((e) => e.sha256));
-    return new Ingest(this.store, this.logger, marker, recorded, this.putConcurrency, () => this.recordedEntries(kind, id));
+    return new Ingest(this.store, this.logger, marker, recorded, { concurrency: this.putConcurrency, packBytes: this.packBytes }, () =>
+      this.recordedEntries(kind, id),
+    );
   }
 
   async commit(kind: CollectionKind, id: string): Promise<Manifest> {
@@ -92,11 +100,11 @@ export class Collections {
     const images = await this.recordedEntries(kind, id);
     if (images.length === 0) throw failedPrecondition(`${noun} ${id} has no images: put images before committing it`);
     const stored = new Set(
-      (await listAll(this.store, layout.imagesPrefix(kind, id))).map((o) => shaFromImageKey(o.key)).filter((s) => s !== undefined),
+      (await listAll(this.store, layout.packsPrefix(kind, id))).map((o) => packIdFromKey(o.key)).filter((p) => p !== undefined),
     );
-    const missing = images.filter((e) => !stored.has(e.sha256));
+    const missing = images.filter((e) => !stored.has(e.pack));
     if (missing.length > 0) {
-      throw dataLoss(`${missing.length} recorded image(s) of ${noun} ${id} are missing from storage (first: ${missing[0]!.sha256})`);
+      throw dataLoss(`${missing.length} recorded image(s) of ${noun} ${id} are missing from storage (first: ${missing[0]!.sha256}, pack ${missing[0]!.pack})`);
     }
     const { format: _f, version: _v, ...header } = marker;
     const manifest: Manifest = {
@@ -110,8 +118,8 @@ export class Collections {
     await this.store.put(layout.manifest(kind, id), serializeRecord(manifest), JSON_TYPE);
     this.remember(manifest);
     // The collection is committed; what follows is housekeeping and may fail without harm.
-    const recordedShas = new Set(images.map((e) => e.sha256));
-    const orphans = [...stored].filter((s) => !recordedShas.has(s)).map((s) => layout.image(kind, id, s));
+    const referenced = new Set(images.map((e) => e.pack));
+    const orphans = [...stored].filter((p) => !referenced.has(p)).map((p) => layout.pack(kind, id, p));
     try {
       if (orphans.length > 0) await this.store.deleteMany(orphans);
       await deletePrefix(this.store, layout.stagingPrefix(kind, id));
@@ -232,11 +240,16 @@ export class Collections {
   }
 }
 
-/** One PutImages stream's writes: images go up concurrently as they arrive; the batch record is written at the end. */
+/**
+ * One PutImages stream's writes: images are gathered into packs, and each pack goes up as soon as it is full, with
+ * several in flight; the last one and then the batch record are written when the stream ends.
+ */
 export class Ingest {
   private readonly inFlight = new Set<Promise<void>>();
-  /** Bytes of images held for writes in flight; bounded so a stream of large images cannot exhaust memory. */
+  /** Bytes of packs held for writes in flight; bounded so a fast stream cannot exhaust memory. */
   private inFlightBytes = 0;
+  private pack = new PackBuilder(timeId());
+  /** Ids of the packs this stream wrote. */
   private readonly written: string[] = [];
   private readonly entries = new Map<string, ImageEntry>();
   private failure: unknown;
@@ -247,41 +260,24 @@ export class Ingest {
     private readonly logger: Logger,
     readonly marker: OpenMarker,
     private readonly alreadyRecorded: Set<string>,
-    private readonly concurrency: number,
+    private readonly limits: { concurrency: number; packBytes: number },
     private readonly reloadRecorded: () => Promise<ImageEntry[]>,
   ) {}
 
-  /** Queues one validated image; waits while `concurrency` writes are in flight. Rethrows an earlier write failure. */
-  async add(entry: ImageEntry, png: Buffer): Promise<void> {
+  /** Adds one validated image to the pack being filled; rethrows an earlier write failure. */
+  async add(facts: ImageFacts, png: Buffer): Promise<void> {
     if (this.failure !== undefined) throw this.failure;
-    if (this.entries.has(entry.sha256) || this.alreadyRecorded.has(entry.sha256)) {
+    if (this.entries.has(facts.sha256) || this.alreadyRecorded.has(facts.sha256)) {
       this.duplicates++;
       return;
     }
-    this.entries.set(entry.sha256, entry);
-    const key = layout.image(this.marker.kind, this.marker.id, entry.sha256);
-    this.inFlightBytes += png.byteLength;
-    const write = this.store.put(key, png, { contentType: 'image/png', sha256: entry.sha256 }).then(
-      () => {
-        this.written.push(key);
-      },
-      (err: unknown) => {
-        this.failure ??= err;
-      },
-    );
-    this.inFlight.add(write);
-    void write.finally(() => {
-      this.inFlight.delete(write);
-      this.inFlightBytes -= png.byteLength;
-    });
-    while (this.inFlight.size >= this.concurrency || (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.inFlight.size > 0)) {
-      await Promise.race(this.inFlight);
-    }
-    if (this.failure !== undefined) throw this.failure;
+    this.entries.set(facts.sha256, { ...facts, pack: this.pack.id, offset: this.pack.add(facts.sha256, png) });
+    if (this.pack.bytes >= this.limits.packBytes) await this.flush();
   }
 
   /** Waits for every write, then records the batch. Returns the entries this stream added. */
   async finish(): Promise<ImageEntry[]> {
+    await this.flush();
     await Promise.all(this.inFlight);
     if (this.failure !== undefined) throw this.failure;
     const images = [...this.entries.values()];
@@ -296,17 +292,46 @@ export class Ingest {
     return images;
   }
 
-  /** After a failure: waits for writes to settle and removes the images no finished stream recorded. */
+  /** After a failure: waits for writes to settle and removes the packs no finished stream recorded. */
   async abort(): Promise<void> {
     await Promise.allSettled([...this.inFlight]);
     if (this.written.length === 0) return;
+    const { kind, id } = this.marker;
     try {
-      const recorded = new Set((await this.reloadRecorded()).map((e) => e.sha256));
-      const orphans = this.written.filter((k) => !recorded.has(shaFromImageKey(k) ?? ''));
+      const recorded = new Set((await this.reloadRecorded()).map((e) => e.pack));
+      const orphans = this.written.filter((p) => !recorded.has(p)).map((p) => layout.pack(kind, id, p));
       if (orphans.length > 0) await this.store.deleteMany(orphans);
     } catch (err) {
       // The backend is likely down; the orphans are invisible (in no manifest) and commit or delete removes them.
-      this.logger.warn('could not remove images of a failed upload', { kind: this.marker.kind, id: this.marker.id, count: this.written.length, error: err });
+      this.logger.warn('could not remove the packs of a failed upload', { kind, id, count: this.written.length, error: err });
     }
+  }
+
+  /** Sends the pack being filled on its way and starts a new one; waits while too many writes are in flight. */
+  private async flush(): Promise<void> {
+    if (this.pack.count > 0) {
+      const packId = this.pack.id;
+      const bytes = this.pack.seal();
+      this.pack = new PackBuilder(timeId());
+      this.inFlightBytes += bytes.byteLength;
+      const key = layout.pack(this.marker.kind, this.marker.id, packId);
+      const write = this.store.put(key, bytes, { contentType: 'application/x-tar', sha256: sha256Hex(bytes) }).then(
+        () => {
+          this.written.push(packId);
+        },
+        (err: unknown) => {
+          this.failure ??= err;
+        },
+      );
+      this.inFlight.add(write);
+      void write.finally(() => {
+        this.inFlight.delete(write);
+        this.inFlightBytes -= bytes.byteLength;
+      });
+    }
+    while (this.inFlight.size >= this.limits.concurrency || (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.inFlight.size > 0)) {
+      await Promise.race(this.inFlight);
+    }
+    if (this.failure !== undefined) throw this.failure;
   }
 }

@@ -6,12 +6,13 @@ import { InvalidImageError, validatePng, type PngLimits } from '../../shared/ima
 import { ObjectNotFoundError, type ObjectStore } from './backends/object-store.js';
 import { dataLoss } from './errors.js';
 import { layout, type CollectionKind } from './layout.js';
-import type { ImageEntry } from './manifest.js';
+import type { ImageEntry, ImageFacts } from './manifest.js';
+import type { PackRead } from './packs.js';
 
 export interface ImageMeta {
-  finding: ImageEntry['finding'];
+  finding: ImageFacts['finding'];
   patientId: string;
-  split: ImageEntry['split'];
+  split: ImageFacts['split'];
   view: string;
   source: string;
   /** Caller's sha256 of the bytes, '' when not given. */
@@ -22,8 +23,8 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-/** Validates one uploaded PNG and builds its manifest entry. Throws INVALID_ARGUMENT with the reason. */
-export function checkImage(png: Buffer, meta: ImageMeta, limits: PngLimits, label: string): ImageEntry {
+/** Validates one uploaded PNG and describes it. Throws INVALID_ARGUMENT with the reason. */
+export function checkImage(png: Buffer, meta: ImageMeta, limits: PngLimits, label: string): ImageFacts {
   let info;
   try {
     info = validatePng(png, { limits, requireGray: true });
@@ -54,17 +55,28 @@ export function checkImage(png: Buffer, meta: ImageMeta, limits: PngLimits, labe
   };
 }
 
-/** Reads a stored image and verifies it still hashes to its name. */
-export async function readImage(store: ObjectStore, kind: CollectionKind, id: string, sha: string): Promise<Buffer> {
-  let bytes: Buffer;
+/** The bytes of one ranged pack read (packs.planReads); fewer than asked when the pack is shorter. */
+export async function readPackRange(store: ObjectStore, kind: CollectionKind, id: string, read: PackRead): Promise<Buffer> {
   try {
-    bytes = await store.getBytes(layout.image(kind, id, sha));
+    return await store.getRange(layout.pack(kind, id, read.pack), read.start, read.end - read.start);
   } catch (err) {
     if (err instanceof ObjectNotFoundError) {
-      throw dataLoss(`image ${sha} is listed in the manifest of ${id} but missing from storage`);
+      throw dataLoss(`image ${read.entries[0]!.sha256} is listed in the manifest of ${id} but its pack ${read.pack} is missing from storage`);
     }
     throw err;
   }
-  if (sha256Hex(bytes) !== sha) throw dataLoss(`stored image ${sha} of ${id} failed its integrity check (sha256 mismatch)`);
+}
+
+/** Reads one stored image out of its pack and verifies it. */
+export async function readImage(store: ObjectStore, kind: CollectionKind, id: string, entry: ImageEntry): Promise<Buffer> {
+  const read = { pack: entry.pack, start: entry.offset, end: entry.offset + entry.sizeBytes, entries: [entry] };
+  return verifiedImage(await readPackRange(store, kind, id, read), id, entry);
+}
+
+/** The image's bytes if they are all there and hash to its name; DATA_LOSS otherwise. */
+export function verifiedImage(bytes: Buffer, id: string, entry: ImageEntry): Buffer {
+  if (bytes.byteLength !== entry.sizeBytes || sha256Hex(bytes) !== entry.sha256) {
+    throw dataLoss(`stored image ${entry.sha256} of ${id} failed its integrity check (${bytes.byteLength === entry.sizeBytes ? 'sha256 mismatch' : `pack ${entry.pack} holds ${bytes.byteLength} of its ${entry.sizeBytes} bytes`})`);
+  }
   return bytes;
 }

@@ -28,8 +28,10 @@ export interface StorageServiceOptions {
   probeIntervalMs?: number;
   /** How long committed manifests are reused before re-reading (default 5 s). */
   manifestCacheMs?: number;
-  /** Image writes in flight per PutImages stream (default 16). */
+  /** Pack writes in flight per PutImages stream (default 16). */
   putConcurrency?: number;
+  /** A pack of images is written once it holds this many bytes (default packs.PACK_TARGET_BYTES, 4 MiB). */
+  packBytes?: number;
   /** Largest blob accepted (default 5 GiB: the S3 CopyObject limit that publishing a multipart blob relies on). */
   maxBlobBytes?: number;
   /** S3 multipart part size (default 16 MiB, minimum 5 MiB). */
@@ -60,6 +62,7 @@ export function createStorageService(config: Readonly<Config>, logger: Logger, o
   const collections = new Collections(store, log, {
     manifestCacheMs: options.manifestCacheMs,
     putConcurrency: options.putConcurrency,
+    packBytes: options.packBytes,
   });
   const blobs = new Blobs(store, options.maxBlobBytes ?? 5 * 1024 ** 3);
   const limits = { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels };

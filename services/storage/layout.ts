@@ -2,12 +2,14 @@
 // it matched one of the patterns below, and none of them can contain '/', '..' or a leading '.'.
 //
 //   datasets/<id>/manifest.json               written last: the dataset exists once this does
-//   datasets/<id>/images/<sha256>.png
-//   synthetic/<id>/manifest.json, synthetic/<id>/images/<sha256>.png
+//   datasets/<id>/packs/<pack>.tar            the images, many to a pack (packs.ts); the manifest says where each is
+//   datasets/<id>/images/<sha256>.png         one image on its own, copied out of its pack for a presigned URL
+//   synthetic/<id>/…                          the same for synthetic sets
 //   staging/<datasets|synthetic>/<id>/open.json          a collection being filled (CreateX wrote it)
 //   staging/<datasets|synthetic>/<id>/batches/<batch>.json  the images one PutImages stream recorded
 //   models/<kind>/<model-id>/<step>/<file>, assessments/<id>/<file...>, features/..., evaluations/...  (blobs)
 import { invalidArgument } from '../../shared/grpc/errors.js';
+import { PACK_ID_PATTERN } from './packs.js';
 
 export type CollectionKind = 'dataset' | 'synthetic';
 
@@ -72,7 +74,8 @@ export const layout = {
   collectionPrefix: (kind: CollectionKind, id: string) => `${KIND_DIR[kind]}/${id}/`,
   collectionsRoot: (kind: CollectionKind) => `${KIND_DIR[kind]}/`,
   manifest: (kind: CollectionKind, id: string) => `${KIND_DIR[kind]}/${id}/manifest.json`,
-  imagesPrefix: (kind: CollectionKind, id: string) => `${KIND_DIR[kind]}/${id}/images/`,
+  packsPrefix: (kind: CollectionKind, id: string) => `${KIND_DIR[kind]}/${id}/packs/`,
+  pack: (kind: CollectionKind, id: string, packId: string) => `${KIND_DIR[kind]}/${id}/packs/${packId}.tar`,
   image: (kind: CollectionKind, id: string, sha: string) => `${KIND_DIR[kind]}/${id}/images/${sha}.png`,
   stagingPrefix: (kind: CollectionKind, id: string) => `staging/${KIND_DIR[kind]}/${id}/`,
   openMarker: (kind: CollectionKind, id: string) => `staging/${KIND_DIR[kind]}/${id}/open.json`,
@@ -85,8 +88,8 @@ export const layout = {
   modelFilePath: (modelKind: string, modelId: string, step: number, file: string) => `${modelKind}/${modelId}/${step}/${file}`,
 } as const;
 
-/** The sha256 in an image key, or undefined for any other key. */
-export function shaFromImageKey(key: string): string | undefined {
-  const m = /\/images\/([0-9a-f]{64})\.png$/.exec(key);
-  return m ? m[1] : undefined;
+/** The pack id in a pack key, or undefined for any other key. */
+export function packIdFromKey(key: string): string | undefined {
+  const id = /\/packs\/([^/]+)\.tar$/.exec(key)?.[1];
+  return id !== undefined && PACK_ID_PATTERN.test(id) ? id : undefined;
 }

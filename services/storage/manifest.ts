@@ -4,8 +4,10 @@
 import { createHash } from 'node:crypto';
 import { Finding, Split } from '../../shared/proto/cxrsynth/v1/common.js';
 import { ID_PATTERN, SHA256_PATTERN, type CollectionKind } from './layout.js';
+import { PACK_ID_PATTERN } from './packs.js';
 
-export const MANIFEST_VERSION = 1 as const;
+// 2: images live in packs (packs.ts) and every entry says where; 1 stored one object per image.
+export const MANIFEST_VERSION = 2 as const;
 
 export const FINDING_NAMES = ['unspecified', 'healthy', 'bacterial', 'viral', 'fungal', 'covid19'] as const;
 export type FindingName = (typeof FINDING_NAMES)[number];
@@ -18,7 +20,8 @@ export const findingValue = (n: FindingName): Finding => FINDING_NAMES.indexOf(n
 export const splitName = (s: Split): SplitName => (SPLIT_NAMES as readonly SplitName[])[s] ?? 'unspecified';
 export const splitValue = (n: SplitName): Split => SPLIT_NAMES.indexOf(n) as Split;
 
-export interface ImageEntry {
+/** What an uploaded image is, as images.checkImage finds it. */
+export interface ImageFacts {
   sha256: string;
   finding: FindingName;
   /** Pseudonymous patient key ('' when unknown, e.g. synthetic). Never a hospital id. */
@@ -33,6 +36,14 @@ export interface ImageEntry {
   view: string;
   /** Where the image came from: the dataset's source, or the generator for synthetic images. */
   source: string;
+}
+
+/** An image as the manifest records it: its facts and where its bytes are. */
+export interface ImageEntry extends ImageFacts {
+  /** Id of the pack holding it (packs.ts). */
+  pack: string;
+  /** Offset of its PNG bytes in that pack. */
+  offset: number;
 }
 
 export interface ProvenanceRecord {
@@ -115,12 +126,15 @@ function checkEntry(e: unknown): e is ImageEntry {
     (FINDING_NAMES as readonly unknown[]).includes(x.finding) &&
     (SPLIT_NAMES as readonly unknown[]).includes(x.split) &&
     isStr(x.patientId) && isStr(x.view) && isStr(x.source) &&
-    isInt(x.fold) && isInt(x.width, 1) && isInt(x.height, 1) && (x.bitDepth === 8 || x.bitDepth === 16) && isInt(x.sizeBytes, 1)
+    isInt(x.fold) && isInt(x.width, 1) && isInt(x.height, 1) && (x.bitDepth === 8 || x.bitDepth === 16) && isInt(x.sizeBytes, 1) &&
+    isStr(x.pack) && PACK_ID_PATTERN.test(x.pack) && isInt(x.offset)
   );
 }
 
 function checkHeader(r: Record<string, unknown>, kind: CollectionKind, id: string, what: string): void {
-  if (r.version !== MANIFEST_VERSION) throw new CorruptRecordError(`${what} has unsupported version ${String(r.version)}`);
+  if (r.version !== MANIFEST_VERSION) {
+    throw new CorruptRecordError(`${what} has version ${String(r.version)}; this service reads version ${MANIFEST_VERSION} (delete the collection and put its images again)`);
+  }
   if (r.kind !== kind || r.id !== id || !isStr(r.id) || !ID_PATTERN.test(r.id)) {
     throw new CorruptRecordError(`${what} belongs to ${String(r.kind)} ${JSON.stringify(r.id)}, not ${kind} ${id}`);
   }

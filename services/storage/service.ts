@@ -27,9 +27,11 @@ import {
 } from './convert.js';
 import { isUnavailable, toServiceError } from './errors.js';
 import type { BackendHealth } from './health.js';
-import { checkImage, readImage, type ImageMeta } from './images.js';
+import { checkImage, readImage, readPackRange, verifiedImage, type ImageMeta } from './images.js';
 import { BLOB_SEGMENT_PATTERN, kindNoun, layout, quote, validateId, validateSha256, type CollectionKind } from './layout.js';
 import type { FindingName, ProvenanceRecord } from './manifest.js';
+import { planReads, type PackRead } from './packs.js';
+import { forEachWithin } from './util.js';
 import { decodeToken, encodeToken, pageSize } from './paging.js';
 
 export interface StorageDeps {
@@ -48,8 +50,17 @@ export const STORAGE_POLICY: MethodPolicy = Object.fromEntries(
   Object.values(StorageServiceService).map((m) => [m.path.slice(m.path.lastIndexOf('/') + 1), STAFF]),
 );
 
-/** Image reads GetImages keeps in flight per call. */
+/** Pack reads GetImages keeps in flight per call, and the bytes they may hold together. */
 const GET_IMAGES_CONCURRENCY = 16;
+const GET_IMAGES_BUDGET_BYTES = 16 * 1024 * 1024;
+
+/** The backend's presignGet, or FAILED_PRECONDITION where it has none. */
+function presignable(store: ObjectStore): (key: string, expirySeconds: number) => Promise<string> {
+  if (!store.presignGet) {
+    throw failedPrecondition(`presigned URLs need an S3 backend; this service stores data in ${store.location}: use GetImage/GetBlob instead`);
+  }
+  return store.presignGet.bind(store);
+}
 
 const PATIENT_ID = /^[A-Za-z0-9._:-]{0,128}$/;
 const VIEW = /^[A-Za-z0-9_-]{0,16}$/;
@@ -219,9 +230,9 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
   };
 
   /**
-   * Streams many images of one collection, each as its header then its chunks. Images go out in the order their
-   * reads complete (each header names its image), so GET_IMAGES_CONCURRENCY reads stay in flight all the time
-   * instead of waiting behind the slowest one.
+   * Streams many images of one collection, each as its header then its chunks. The images are read out of their
+   * packs in a few ranged reads (packs.planReads), several in flight within a byte budget, and go out in the order
+   * the reads complete (each header names its image).
    */
   const getImages = async (req: GetImagesRequest, send: (m: GetImageResponse) => Promise<void>) => {
     if (!req.collection) throw invalidArgument('collection is required', { field: 'collection' });
@@ -238,29 +249,21 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
       if (!e) throw notFound(`no image ${s} in ${kindNoun(kind)} ${id}`);
       return e;
     });
-    let next = 0;
+    const reads = planReads(entries);
     let sending: Promise<void> = Promise.resolve();
-    let failed = false;
-    const worker = async () => {
-      while (!failed && next < shas.length) {
-        const i = next++;
-        const bytes = await readImage(store, kind, id, shas[i]!);
-        // One image's messages must be contiguous: sends are chained, reads are not.
-        const turn = sending.then(async () => {
-          for (const message of imageFrames(imageRef(kind, id, entries[i]!), bytes)) await send(message);
-        });
-        sending = turn.catch(() => undefined);
-        await turn;
-      }
+    const sendRead = async (read: PackRead) => {
+      const bytes = await readPackRange(store, kind, id, read);
+      // One image's messages must be contiguous: sends are chained, reads are not.
+      const turn = sending.then(async () => {
+        for (const e of read.entries) {
+          const png = verifiedImage(bytes.subarray(e.offset - read.start, e.offset - read.start + e.sizeBytes), id, e);
+          for (const message of imageFrames(imageRef(kind, id, e), png)) await send(message);
+        }
+      });
+      sending = turn.catch(() => undefined);
+      await turn;
     };
-    await Promise.all(
-      Array.from({ length: Math.min(GET_IMAGES_CONCURRENCY, shas.length) }, () =>
-        worker().catch((err: unknown) => {
-          failed = true;
-          throw err;
-        }),
-      ),
-    );
+    await forEachWithin(reads, { concurrency: GET_IMAGES_CONCURRENCY, budgetBytes: GET_IMAGES_BUDGET_BYTES, size: (r) => r.end - r.start }, sendRead);
   };
 
   return {
@@ -335,7 +338,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         const { bySha } = await collections.manifest(kind, id);
         const entry = bySha.get(sha);
         if (!entry) throw notFound(`no image ${sha} in ${kindNoun(kind)} ${id}`);
-        const bytes = await readImage(store, kind, id, sha);
+        const bytes = await readImage(store, kind, id, entry);
         for (const message of imageFrames(imageRef(kind, id, entry), bytes)) await send(message);
       }),
     ),
@@ -411,8 +414,12 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
           const kind = collectionKind(loc.collection.kind, 'image.collection.kind');
           const id = validateId(kind, loc.collection.id, 'image.collection.id');
           const sha = validateSha256(loc.sha256, 'image.sha256');
-          if (!(await collections.manifest(kind, id)).bySha.has(sha)) throw notFound(`no image ${sha} in ${kindNoun(kind)} ${id}`);
+          const entry = (await collections.manifest(kind, id)).bySha.get(sha);
+          if (!entry) throw notFound(`no image ${sha} in ${kindNoun(kind)} ${id}`);
+          presignable(store);
           key = layout.image(kind, id, sha);
+          // A URL serves one whole object, so the image is copied out of its pack the first time one is asked for.
+          if (!(await store.stat(key))) await store.put(key, await readImage(store, kind, id, entry), { contentType: 'image/png', sha256: sha });
         } else if (req.target?.$case === 'blob') {
           const ref = blobRefIn(req.target.blob, 'blob');
           key = blobs.key(ref.namespace, ref.path);
@@ -420,12 +427,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         } else {
           throw invalidArgument('target is required: an image locator or a blob ref', { field: 'target' });
         }
-        if (!store.presignGet) {
-          throw failedPrecondition(
-            `presigned URLs need an S3 backend; this service stores data in ${store.location}: use GetImage/GetBlob instead`,
-          );
-        }
-        const url = await store.presignGet(key, expiry);
+        const url = await presignable(store)(key, expiry);
         return { url, expiresUnixMs: Date.now() + expiry * 1000 };
       }),
     ),

@@ -16,6 +16,38 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
   return out;
 }
 
+/**
+ * Runs fn over items, at most `concurrency` at once and, while more than one runs, within `budgetBytes` of items in
+ * flight (an item bigger than the budget runs alone). Stops starting items after the first failure and rethrows it.
+ */
+export async function forEachWithin<T>(
+  items: readonly T[],
+  limits: { concurrency: number; budgetBytes: number; size: (item: T) => number },
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  const running = new Set<Promise<void>>();
+  let inFlightBytes = 0;
+  let failure: { err: unknown } | undefined;
+  for (const item of items) {
+    const size = limits.size(item);
+    while (running.size > 0 && (running.size >= limits.concurrency || inFlightBytes + size > limits.budgetBytes)) await Promise.race(running);
+    if (failure) break;
+    inFlightBytes += size;
+    const run: Promise<void> = fn(item).then(
+      () => undefined,
+      (err: unknown) => {
+        failure ??= { err };
+      },
+    ).finally(() => {
+      running.delete(run);
+      inFlightBytes -= size;
+    });
+    running.add(run);
+  }
+  await Promise.all(running);
+  if (failure) throw failure.err;
+}
+
 /** Every object under prefix (all pages). For bounded prefixes: a collection's images or staging records. */
 export async function listAll(store: ObjectStore, prefix: string): Promise<ListedObject[]> {
   const out: ListedObject[] = [];

@@ -60,6 +60,7 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
       s3PartSize: 5 * MiB,
       probeIntervalMs: 500,
       manifestCacheMs: 0, // every read re-reads and re-verifies its manifest
+      packBytes: 64 * 1024, // small packs: a stream of a few 40 KB images fills several
     });
   });
   afterAll(async () => {
@@ -163,9 +164,12 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     expect(partial.code).toBe(status.INVALID_ARGUMENT);
     expect(partial.details).toMatch(/every image must be assigned/);
 
+    // Stored: the manifest and one pack for each of the two streams that added images.
+    const stored = (await keys(`datasets/${id}/`)).map((k) => k.replace(/\/packs\/[0-9a-z-]+\.tar$/, '/packs/*.tar'));
+    expect(stored).toEqual([`datasets/${id}/manifest.json`, `datasets/${id}/packs/*.tar`, `datasets/${id}/packs/*.tar`]);
     // Delete: gone for readers and from the store.
     const del = await callUnary(h.client, 'deleteDataset', { datasetId: id });
-    expect(del.deletedObjects).toBe(5); // manifest + 4 images
+    expect(del.deletedObjects).toBe(3);
     expect((await grpcError(callUnary(h.client, 'getDataset', { datasetId: id }))).code).toBe(status.NOT_FOUND);
     expect((await grpcError(getImage(h, dataset(id), shas[0]!))).code).toBe(status.NOT_FOUND);
     expect(await keys(`datasets/${id}/`)).toEqual([]);
@@ -270,7 +274,7 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     const noProv = await grpcError(callUnary(h.client, 'createSyntheticSet', { setId: 'syn-2', description: '' }));
     expect(noProv.code).toBe(status.INVALID_ARGUMENT);
     expect(noProv.details).toMatch(/provenance is required/);
-    expect((await callUnary(h.client, 'deleteSyntheticSet', { setId: 'syn-1' })).deletedObjects).toBe(4);
+    expect((await callUnary(h.client, 'deleteSyntheticSet', { setId: 'syn-1' })).deletedObjects).toBe(2); // manifest + 1 pack
     expect((await grpcError(callUnary(h.client, 'getSyntheticSet', { setId: 'syn-1' }))).code).toBe(status.NOT_FOUND);
   });
 
@@ -357,20 +361,25 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     const id = 'cut-off';
     await callUnary(h.client, 'createDataset', { datasetId: id, description: '', source: '' });
     const controller = new AbortController();
+    const until = async (done: () => Promise<boolean>) => {
+      for (const deadline = Date.now() + 10_000; !(await done()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    };
+    const packs = () => keys(`datasets/${id}/packs/`);
     async function* upload() {
-      yield* imageMessages(dataset(id), [{ png: testPng(90) }, { png: testPng(91) }]);
-      const png = testPng(92, 64, 64);
+      // Two 40 KB images fill a 64 KiB pack, which the server writes at once.
+      yield* imageMessages(dataset(id), [{ png: testPng(90, 200, 200) }, { png: testPng(91, 200, 200) }, { png: testPng(92) }]);
+      const png = testPng(93, 64, 64);
       const [header] = imageMessages(dataset(id), [{ png }], 100); // the header with 100 bytes, then the client goes away
       yield header!;
-      await new Promise((r) => setTimeout(r, 200));
+      await until(async () => (await packs()).length > 0);
+      expect(await packs()).toHaveLength(1);
       controller.abort();
     }
     const err = await grpcError(callClientStream(h.client, 'putImages', upload(), { signal: controller.signal }));
     expect(err.code).toBe(status.CANCELLED);
-    // The server notices the cancellation; give it a moment to clean up, then nothing of the stream is recorded.
-    const deadline = Date.now() + 10_000;
-    while ((await keys(`datasets/${id}/images/`)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await keys(`datasets/${id}/images/`)).toEqual([]);
+    // The server notices the cancellation and removes the pack it wrote; nothing of the stream is recorded.
+    await until(async () => (await packs()).length === 0);
+    expect(await packs()).toEqual([]);
     expect(await callUnary(h.client, 'getDataset', { datasetId: id })).toMatchObject({ state: CollectionState.OPEN, imageCount: 0 });
     expect((await grpcError(callUnary(h.client, 'commitDataset', { datasetId: id }))).details).toMatch(/has no images/);
   });
@@ -382,11 +391,27 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     await putImages(h, dataset(id), [{ png }, { png: testPng(78) }]);
     await callUnary(h.client, 'commitDataset', { datasetId: id });
     expect((await getImage(h, dataset(id), sha(png))).bytes.equals(png)).toBe(true);
-    // Someone rewrites the stored object behind the service's back.
-    await h.service.store.put(`datasets/${id}/images/${sha(png)}.png`, testPng(79));
+    // Someone changes the stored pack behind the service's back: one byte of one image, then the pack's tail.
+    const [packKey, ...others] = await keys(`datasets/${id}/packs/`);
+    expect(others).toEqual([]);
+    const pack = await h.service.store.getBytes(packKey!);
+    const at = pack.indexOf(png);
+    expect(at).toBeGreaterThan(0);
+    const flipped = Buffer.from(pack);
+    flipped[at + 40]! ^= 0x01;
+    await h.service.store.put(packKey!, flipped);
     const bad = await grpcError(getImage(h, dataset(id), sha(png)));
     expect(bad.code).toBe(status.DATA_LOSS);
-    expect(bad.details).toMatch(/failed its integrity check/);
+    expect(bad.details).toMatch(/image [0-9a-f]{64} of tamper failed its integrity check \(sha256 mismatch\)/);
+    expect((await getImage(h, dataset(id), sha(testPng(78)))).bytes.equals(testPng(78))).toBe(true); // its neighbour is intact
+    await h.service.store.put(packKey!, pack.subarray(0, at + 10));
+    const short = await grpcError(getImage(h, dataset(id), sha(png)));
+    expect(short.code).toBe(status.DATA_LOSS);
+    expect(short.details).toMatch(new RegExp(`pack [0-9a-z-]+ holds 10 of its ${png.byteLength} bytes`));
+    await h.service.store.deleteMany([packKey!]);
+    const gone = await grpcError(getImage(h, dataset(id), sha(png)));
+    expect(gone.code).toBe(status.DATA_LOSS);
+    expect(gone.details).toMatch(/listed in the manifest of tamper but its pack [0-9a-z-]+ is missing/);
     const manifestKey = `datasets/${id}/manifest.json`;
     const manifest = await h.service.store.getBytes(manifestKey);
     await h.service.store.put(manifestKey, Buffer.from(manifest.toString().replace('"patientId":"p-1"', '"patientId":"p-9"')));
@@ -546,7 +571,8 @@ describe('MinIO stopped during an upload, then started again', () => {
   let h: StorageHarness;
   beforeAll(async () => {
     minio = await startMinio();
-    h = await startStorage({ backend: 's3', minio, bucket: 'fault', probeIntervalMs: 200, putConcurrency: 2 });
+    // A pack per image, so the stream that MinIO's crash cuts off has already written some.
+    h = await startStorage({ backend: 's3', minio, bucket: 'fault', probeIntervalMs: 200, putConcurrency: 2, packBytes: 1 });
     await waitForHealth(h, Serving.SERVING);
   });
   afterAll(async () => {
@@ -582,7 +608,7 @@ describe('MinIO stopped during an upload, then started again', () => {
     expect(committed.imageCount).toBe(3);
     const listed = await callUnary(h.client, 'listImages', { selection: { collection: dataset('fault-1'), split: 0, findings: [] }, pageSize: 0, pageToken: '' });
     expect(listed.images.map((i) => i.sha256).sort()).toEqual(rest.slice(0, 3).map((r) => sha(r.png)).sort());
-    // Orphans of the failed stream were swept at commit.
-    expect((await listAll(h.service.store, 'datasets/fault-1/images/')).length).toBe(3);
+    // Orphans of the failed stream were swept at commit: one pack per image of the stream that succeeded is left.
+    expect((await listAll(h.service.store, 'datasets/fault-1/packs/')).length).toBe(3);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceError, Status } from '../../shared/grpc/errors.js';
-import { layout, shaFromImageKey, validateBlobPath, validateId, validateSha256 } from '../../services/storage/layout.js';
+import { layout, packIdFromKey, validateBlobPath, validateId, validateSha256 } from '../../services/storage/layout.js';
 import {
   CorruptRecordError, MANIFEST_VERSION, mergeEntries, parseManifest, serializeRecord, type ImageEntry, type Manifest,
 } from '../../services/storage/manifest.js';
@@ -21,7 +21,7 @@ const invalid = (fn: () => unknown, message: RegExp) => {
 
 const entry = (sha: string, extra: Partial<ImageEntry> = {}): ImageEntry => ({
   sha256: sha, finding: 'healthy', patientId: 'p', split: 'train', fold: 0, width: 8, height: 8, bitDepth: 8,
-  sizeBytes: 100, view: 'PA', source: 'phantom', ...extra,
+  sizeBytes: 100, view: 'PA', source: 'phantom', pack: 'p0', offset: 512, ...extra,
 });
 
 describe('storage layout: ids and keys', () => {
@@ -32,8 +32,11 @@ describe('storage layout: ids and keys', () => {
     expect(layout.manifest('synthetic', 's-1')).toBe('synthetic/s-1/manifest.json');
     expect(layout.batch('dataset', 'd', 'b1')).toBe('staging/datasets/d/batches/b1.json');
     expect(layout.blob('models', validateBlobPath(layout.modelFilePath('gan', 'm-1', 1000, 'model.json')))).toBe('models/gan/m-1/1000/model.json');
-    expect(shaFromImageKey(layout.image('dataset', 'd', sha))).toBe(sha);
-    expect(shaFromImageKey('datasets/d/manifest.json')).toBeUndefined();
+    expect(layout.pack('synthetic', 's-1', 'mf2k-0a1b')).toBe('synthetic/s-1/packs/mf2k-0a1b.tar');
+    expect(packIdFromKey(layout.pack('dataset', 'd', 'mf2k-0a1b'))).toBe('mf2k-0a1b');
+    for (const other of ['datasets/d/manifest.json', 'datasets/d/packs/.x.tar', 'datasets/d/packs/A.tar', layout.image('dataset', 'd', sha)]) {
+      expect(packIdFromKey(other)).toBeUndefined();
+    }
   });
 
   it('refuses traversal and anything outside the patterns', () => {
@@ -71,6 +74,13 @@ describe('storage manifest records', () => {
     expect(() => parseManifest(Buffer.from(bytes), 'synthetic', 'd-1')).toThrow(/not synthetic d-1/);
     const badEntry = serializeRecord({ ...manifest, images: [entry('not-a-sha')] });
     expect(() => parseManifest(badEntry, 'dataset', 'd-1')).toThrow(/malformed image list/);
+    // Where an image lives is part of its entry: a pack id that is not one the service makes, or no valid offset.
+    for (const bad of [{ pack: '../x' }, { pack: '' }, { pack: 'P' }, { offset: -1 }, { offset: 1.5 }]) {
+      const record = serializeRecord({ ...manifest, images: [entry('a'.repeat(64), bad)] });
+      expect(() => parseManifest(record, 'dataset', 'd-1')).toThrow(/malformed image list/);
+    }
+    const older = serializeRecord({ ...manifest, version: 1 as unknown as typeof MANIFEST_VERSION });
+    expect(() => parseManifest(older, 'dataset', 'd-1')).toThrow(/has version 1; this service reads version 2/);
   });
 
   it('merges batches: unique, sorted, first record wins', () => {

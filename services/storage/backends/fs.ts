@@ -98,6 +98,21 @@ export class FsObjectStore implements ObjectStore {
     return this.wrap(() => readFile(this.path(key)), key);
   }
 
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    assertSafeKey(key);
+    return this.wrap(async () => {
+      const fh = await open(this.path(key), 'r');
+      try {
+        const buf = Buffer.allocUnsafe(length);
+        let got = 0;
+        for (let n = -1; got < length && n !== 0; got += n) n = (await fh.read(buf, got, length - got, offset + got)).bytesRead;
+        return buf.subarray(0, got);
+      } finally {
+        await fh.close();
+      }
+    }, key);
+  }
+
   async stat(key: string): Promise<ObjectInfo | undefined> {
     assertSafeKey(key);
     return this.wrap(async () => {

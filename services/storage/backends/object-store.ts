@@ -61,6 +61,8 @@ export interface ObjectStore {
   /** Throws ObjectNotFoundError. Stream errors are raw: pass them through toStoreError. */
   get(key: string): Promise<Readable>;
   getBytes(key: string): Promise<Buffer>;
+  /** `length` bytes from `offset`, fewer when the object ends sooner. Throws ObjectNotFoundError. */
+  getRange(key: string, offset: number, length: number): Promise<Buffer>;
   /** undefined when the object does not exist. */
   stat(key: string): Promise<ObjectInfo | undefined>;
   /** Objects whose key starts with prefix, in key order, paged. */

@@ -186,7 +186,23 @@ export class S3ObjectStore implements ObjectStore {
   }
 
   async getBytes(key: string): Promise<Buffer> {
-    const stream = await this.get(key);
+    return this.bytesOf(key, await this.get(key));
+  }
+
+  async getRange(key: string, offset: number, length: number): Promise<Buffer> {
+    assertSafeKey(key);
+    let stream: Readable;
+    try {
+      stream = await this.call(`get ${key}`, () => this.client.getPartialObject(this.bucket, this.k(key), offset, length), key);
+    } catch (err) {
+      // A range starting past the end: the object is shorter than asked, as the interface reports it.
+      if ((err as { code?: string }).code === 'InvalidRange') return Buffer.alloc(0);
+      throw err;
+    }
+    return this.bytesOf(key, stream);
+  }
+
+  private async bytesOf(key: string, stream: Readable): Promise<Buffer> {
     try {
       return await readAll(stream);
     } catch (err) {
