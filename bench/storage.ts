@@ -155,11 +155,12 @@ export async function run(): Promise<void> {
       const shas = responses.flatMap((r) => r.images.map((i) => i.sha256));
       if (shas.length !== n) throw new Error(`ours stored ${shas.length} of ${n} images`);
       t = performance.now();
-      // Bulk reads as the trainers and the metrics service do them (StorageClient.getImages: GetImages calls of 100,
-      // each image checked against its sha256 as it arrives), concurrency/16 calls at a time, the service reading
-      // each call's images out of their packs.
+      // Bulk reads as the trainers and the metrics service do them: the images in ListImages order (by sha256, not
+      // the order they were stored in), through StorageClient.getImages with its defaults (GetImages calls of up to
+      // 1000 images, two open at once, each image checked against its sha256 as it arrives).
+      shas.sort();
       let got = 0;
-      for await (const { png } of reader.getImages(dataset(id), shas, { batch: 100, calls: Math.max(1, Math.round(concurrency / 16)) })) got += png.byteLength;
+      for await (const { png } of reader.getImages(dataset(id), shas)) got += png.byteLength;
       oursGet += (performance.now() - t) / 1000;
       if (got !== totalBytes) throw new Error('storage service returned the wrong byte count');
     };
@@ -180,7 +181,7 @@ export async function run(): Promise<void> {
     console.log(`storage service:     put ${rate(n, oursPut).toFixed(0)} img/s (${mb((totalBytes * rounds) / oursPut)} MB/s, incl. commit), get ${rate(n, oursGet).toFixed(0)} img/s`);
     console.log(
       `RESULT storage ratio=${(oursRate / directRate).toFixed(3)} ours_img_per_s=${oursRate.toFixed(0)} direct_img_per_s=${directRate.toFixed(0)} ` +
-        `put_ratio=${(directPut / oursPut).toFixed(3)} get_ratio=${(directGet / oursGet).toFixed(3)} n=${n} rounds=${rounds} service=${ownProcess ? 'own-process' : 'in-process'} reads=GetImages concurrency=${concurrency} mb=${mb(totalBytes)}`,
+        `put_ratio=${(directPut / oursPut).toFixed(3)} get_ratio=${(directGet / oursGet).toFixed(3)} n=${n} rounds=${rounds} service=${ownProcess ? 'own-process' : 'in-process'} reads=GetImages-sha-order concurrency=${concurrency} mb=${mb(totalBytes)}`,
     );
   } finally {
     agent.destroy();

@@ -27,9 +27,10 @@ export interface StoredImage {
 }
 
 export interface GetImagesOptions extends Pick<CallExtras, 'metadata' | 'signal'> {
-  /** Images per GetImages call (at most GET_IMAGES_MAX). */
+  /** Images per GetImages call (default and at most GET_IMAGES_MAX). The service reads the images of one call out
+   *  of their packs in as few ranged reads as it can, so bigger calls read more of a pack at once. */
   batch?: number;
-  /** GetImages calls kept open at once; the service keeps 16 reads in flight for each. */
+  /** GetImages calls kept open at once (default 2). */
   calls?: number;
 }
 
@@ -160,7 +161,7 @@ export class StorageClient {
    * read takes as long as its size); cancel it with `signal`, or by leaving the loop.
    */
   async *getImages(collection: CollectionRef, shas: readonly string[], options: GetImagesOptions = {}): AsyncGenerator<StoredImage> {
-    const batch = Math.max(1, Math.min(options.batch ?? 100, GET_IMAGES_MAX));
+    const batch = Math.max(1, Math.min(options.batch ?? GET_IMAGES_MAX, GET_IMAGES_MAX));
     const batches = Array.from({ length: Math.ceil(shas.length / batch) }, (_, b) => shas.slice(b * batch, (b + 1) * batch));
     const raw = this.raw;
     // Stops every open call when the read ends early: the caller left the loop, aborted, or one call failed.
