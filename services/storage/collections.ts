@@ -2,7 +2,7 @@
 //   create  → staging/<kind>/<id>/open.json
 //   put     → packs/<pack>.tar (images many to a pack, packs.ts) + one batch record per PutImages stream, written at its end
 //   commit  → manifest.json from the batches, written LAST: only then does the collection exist for readers
-//   delete  → manifest first (invisible at once), then images and staging.
+//   delete  → manifest first (invisible at once), then packs, copied-out images and staging.
 // A stream cut off midway writes no batch, so its packs are never part of any manifest (and are removed).
 import type { Logger } from '../../shared/log/logger.js';
 import { ServiceError, Status, alreadyExists, failedPrecondition, invalidArgument, notFound } from '../../shared/grpc/errors.js';

@@ -5,7 +5,7 @@
 // - A second CommitDataset/CommitSyntheticSet → FAILED_PRECONDITION (the collection exists; the operation does not fit
 //   its state). CreateX with a taken id → ALREADY_EXISTS.
 // - One PutImages stream writes into one collection and is all-or-nothing: its images are recorded when the stream
-//   ends successfully; on any error nothing from it is recorded (and its new image objects are removed).
+//   ends successfully; on any error nothing from it is recorded (and the packs it wrote are removed).
 // - Presigned URLs need an S3 backend: on the filesystem backend PresignGet answers FAILED_PRECONDITION.
 import type { Logger } from '../../shared/log/logger.js';
 import { failedPrecondition, invalidArgument, notFound, cancelled } from '../../shared/grpc/errors.js';
