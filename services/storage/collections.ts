@@ -14,6 +14,7 @@ import {
   MANIFEST_VERSION, mergeEntries, parseBatch, parseManifest, parseOpenMarker, serializeRecord,
   type CollectionHeader, type ImageEntry, type ImageFacts, type Manifest, type OpenMarker, type SplitName,
 } from './manifest.js';
+import { StorageMetrics } from './metrics.js';
 import { PACK_TARGET_BYTES, PackBuilder } from './packs.js';
 import { deletePrefix, listAll, mapLimit, timeId } from './util.js';
 
@@ -28,6 +29,7 @@ export interface CollectionsOptions {
   putConcurrency?: number;
   /** A pack is written once it holds this many bytes. */
   packBytes?: number;
+  metrics?: StorageMetrics;
   now?: () => number;
 }
 
@@ -43,6 +45,7 @@ export class Collections {
   private readonly cacheMs: number;
   readonly putConcurrency: number;
   private readonly packBytes: number;
+  private readonly metrics: StorageMetrics;
   private readonly now: () => number;
 
   constructor(
@@ -53,6 +56,7 @@ export class Collections {
     this.cacheMs = options.manifestCacheMs ?? 5000;
     this.putConcurrency = options.putConcurrency ?? 16;
     this.packBytes = options.packBytes ?? PACK_TARGET_BYTES;
+    this.metrics = options.metrics ?? new StorageMetrics();
     this.now = options.now ?? Date.now;
   }
 
@@ -86,9 +90,8 @@ export class Collections {
   async beginIngest(kind: CollectionKind, id: string): Promise<Ingest> {
     const marker = await this.openMarker(kind, id);
     const recorded = new Set((await this.recordedEntries(kind, id)).map((e) => e.sha256));
-    return new Ingest(this.store, this.logger, marker, recorded, { concurrency: this.putConcurrency, packBytes: this.packBytes }, () =>
-      this.recordedEntries(kind, id),
-    );
+    const limits = { concurrency: this.putConcurrency, packBytes: this.packBytes };
+    return new Ingest(this.store, this.logger, this.metrics, marker, recorded, limits, () => this.recordedEntries(kind, id));
   }
 
   async commit(kind: CollectionKind, id: string): Promise<Manifest> {
@@ -258,6 +261,7 @@ export class Ingest {
   constructor(
     private readonly store: ObjectStore,
     private readonly logger: Logger,
+    private readonly metrics: StorageMetrics,
     readonly marker: OpenMarker,
     private readonly alreadyRecorded: Set<string>,
     private readonly limits: { concurrency: number; packBytes: number },
@@ -318,6 +322,7 @@ export class Ingest {
       const write = this.store.put(key, bytes, { contentType: 'application/x-tar', sha256: sha256Hex(bytes) }).then(
         () => {
           this.written.push(packId);
+          this.metrics.packWritten(bytes.byteLength);
         },
         (err: unknown) => {
           this.failure ??= err;

@@ -7,6 +7,7 @@ import { ObjectNotFoundError, type ObjectStore } from './backends/object-store.j
 import { dataLoss } from './errors.js';
 import { layout, type CollectionKind } from './layout.js';
 import type { ImageEntry, ImageFacts } from './manifest.js';
+import type { StorageMetrics } from './metrics.js';
 import type { PackRead } from './packs.js';
 
 export interface ImageMeta {
@@ -55,26 +56,41 @@ export function checkImage(png: Buffer, meta: ImageMeta, limits: PngLimits, labe
   };
 }
 
-/** The bytes of one ranged pack read (packs.planReads); fewer than asked when the pack is shorter. */
-export async function readPackRange(store: ObjectStore, kind: CollectionKind, id: string, read: PackRead): Promise<Buffer> {
-  try {
-    return await store.getRange(layout.pack(kind, id, read.pack), read.start, read.end - read.start);
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError) {
-      throw dataLoss(`image ${read.entries[0]!.sha256} is listed in the manifest of ${id} but its pack ${read.pack} is missing from storage`);
+/** Reads images back out of their packs, verifying each, and counts what that costs. */
+export class PackReader {
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly metrics: StorageMetrics,
+  ) {}
+
+  /** The images one planned read (packs.planReads) covers, in its order, each verified; DATA_LOSS otherwise. */
+  async read(kind: CollectionKind, id: string, read: PackRead): Promise<Buffer[]> {
+    let bytes: Buffer;
+    try {
+      bytes = await this.store.getRange(layout.pack(kind, id, read.pack), read.start, read.end - read.start);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) {
+        throw dataLoss(`image ${read.entries[0]!.sha256} is listed in the manifest of ${id} but its pack ${read.pack} is missing from storage`);
+      }
+      throw err;
     }
-    throw err;
+    this.metrics.packRead(bytes.byteLength);
+    return read.entries.map((e) => {
+      const png = verifiedImage(bytes.subarray(e.offset - read.start, e.offset - read.start + e.sizeBytes), id, e);
+      this.metrics.imageServed(png.byteLength);
+      return png;
+    });
+  }
+
+  /** One stored image, verified. */
+  async image(kind: CollectionKind, id: string, entry: ImageEntry): Promise<Buffer> {
+    const [png] = await this.read(kind, id, { pack: entry.pack, start: entry.offset, end: entry.offset + entry.sizeBytes, entries: [entry] });
+    return png!;
   }
 }
 
-/** Reads one stored image out of its pack and verifies it. */
-export async function readImage(store: ObjectStore, kind: CollectionKind, id: string, entry: ImageEntry): Promise<Buffer> {
-  const read = { pack: entry.pack, start: entry.offset, end: entry.offset + entry.sizeBytes, entries: [entry] };
-  return verifiedImage(await readPackRange(store, kind, id, read), id, entry);
-}
-
 /** The image's bytes if they are all there and hash to its name; DATA_LOSS otherwise. */
-export function verifiedImage(bytes: Buffer, id: string, entry: ImageEntry): Buffer {
+function verifiedImage(bytes: Buffer, id: string, entry: ImageEntry): Buffer {
   if (bytes.byteLength !== entry.sizeBytes || sha256Hex(bytes) !== entry.sha256) {
     throw dataLoss(`stored image ${entry.sha256} of ${id} failed its integrity check (${bytes.byteLength === entry.sizeBytes ? 'sha256 mismatch' : `pack ${entry.pack} holds ${bytes.byteLength} of its ${entry.sizeBytes} bytes`})`);
   }

@@ -10,12 +10,15 @@ import { s3Settings } from '../../shared/config/index.js';
 import type { ServiceRegistration } from '../../shared/grpc/server.js';
 import { ServingStatus, type HealthRegistry } from '../../shared/grpc/health.js';
 import type { Logger } from '../../shared/log/logger.js';
+import type { Registry } from '../../shared/prom/registry.js';
 import { StorageServiceService } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { FsObjectStore } from './backends/fs.js';
 import type { ObjectStore } from './backends/object-store.js';
 import { S3ObjectStore } from './backends/s3.js';
 import { Blobs } from './blobs.js';
 import { Collections } from './collections.js';
+import { PackReader } from './images.js';
+import { StorageMetrics } from './metrics.js';
 import { BackendHealth } from './health.js';
 import { STORAGE_POLICY, createStorageHandlers } from './service.js';
 
@@ -32,6 +35,8 @@ export interface StorageServiceOptions {
   putConcurrency?: number;
   /** A pack of images is written once it holds this many bytes (default packs.PACK_TARGET_BYTES, 4 MiB). */
   packBytes?: number;
+  /** The Prometheus registry for the service's own metrics (metrics.ts); a private one when absent. */
+  registry?: Registry;
   /** Largest blob accepted (default 5 GiB: the S3 CopyObject limit that publishing a multipart blob relies on). */
   maxBlobBytes?: number;
   /** S3 multipart part size (default 16 MiB, minimum 5 MiB). */
@@ -59,14 +64,16 @@ export function createStorageService(config: Readonly<Config>, logger: Logger, o
   const log = logger.child({ service: 'storage' });
   const store = options.store ?? createObjectStore(config, options);
   const health = new BackendHealth(store, log, options.probeIntervalMs ?? 2000);
+  const metrics = new StorageMetrics(options.registry);
   const collections = new Collections(store, log, {
     manifestCacheMs: options.manifestCacheMs,
     putConcurrency: options.putConcurrency,
     packBytes: options.packBytes,
+    metrics,
   });
   const blobs = new Blobs(store, options.maxBlobBytes ?? 5 * 1024 ** 3);
   const limits = { maxBytes: config.limits.maxImageBytes, maxPixels: config.limits.maxImagePixels };
-  const implementation = createStorageHandlers({ store, collections, blobs, health, limits, logger: log });
+  const implementation = createStorageHandlers({ store, reader: new PackReader(store, metrics), collections, blobs, health, limits, logger: log });
   let unsubscribe: (() => void) | undefined;
   return {
     name: STORAGE_SERVICE_NAME,

@@ -4,8 +4,8 @@ import { createStorageService } from './index.js';
 
 export const storageService: ServiceModule = {
   name: 'storage',
-  async create({ config, logger }) {
-    const storage = createStorageService(config, logger);
+  async create({ config, logger, registry }) {
+    const storage = createStorageService(config, logger, { registry });
     return {
       registration: storage.registration,
       started: (health) => storage.start(health),

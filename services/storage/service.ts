@@ -27,7 +27,7 @@ import {
 } from './convert.js';
 import { isUnavailable, toServiceError } from './errors.js';
 import type { BackendHealth } from './health.js';
-import { checkImage, readImage, readPackRange, verifiedImage, type ImageMeta } from './images.js';
+import { checkImage, type ImageMeta, type PackReader } from './images.js';
 import { BLOB_SEGMENT_PATTERN, kindNoun, layout, quote, validateId, validateSha256, type CollectionKind } from './layout.js';
 import type { FindingName, ProvenanceRecord } from './manifest.js';
 import { planReads, type PackRead } from './packs.js';
@@ -36,6 +36,7 @@ import { decodeToken, encodeToken, pageSize } from './paging.js';
 
 export interface StorageDeps {
   store: ObjectStore;
+  reader: PackReader;
   collections: Collections;
   blobs: Blobs;
   health: BackendHealth;
@@ -108,7 +109,7 @@ function blobRefIn(ref: BlobRef | undefined, field: string) {
 }
 
 export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
-  const { collections, blobs, health, limits, store } = deps;
+  const { collections, blobs, health, limits, reader, store } = deps;
 
   /** Maps failures; a backend failure also drops health to NOT_SERVING at once. */
   const guard = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -252,12 +253,11 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
     const reads = planReads(entries);
     let sending: Promise<void> = Promise.resolve();
     const sendRead = async (read: PackRead) => {
-      const bytes = await readPackRange(store, kind, id, read);
+      const pngs = await reader.read(kind, id, read);
       // One image's messages must be contiguous: sends are chained, reads are not.
       const turn = sending.then(async () => {
-        for (const e of read.entries) {
-          const png = verifiedImage(bytes.subarray(e.offset - read.start, e.offset - read.start + e.sizeBytes), id, e);
-          for (const message of imageFrames(imageRef(kind, id, e), png)) await send(message);
+        for (const [i, png] of pngs.entries()) {
+          for (const message of imageFrames(imageRef(kind, id, read.entries[i]!), png)) await send(message);
         }
       });
       sending = turn.catch(() => undefined);
@@ -338,7 +338,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
         const { bySha } = await collections.manifest(kind, id);
         const entry = bySha.get(sha);
         if (!entry) throw notFound(`no image ${sha} in ${kindNoun(kind)} ${id}`);
-        const bytes = await readImage(store, kind, id, entry);
+        const bytes = await reader.image(kind, id, entry);
         for (const message of imageFrames(imageRef(kind, id, entry), bytes)) await send(message);
       }),
     ),
@@ -419,7 +419,7 @@ export function createStorageHandlers(deps: StorageDeps): StorageServiceServer {
           presignable(store);
           key = layout.image(kind, id, sha);
           // A URL serves one whole object, so the image is copied out of its pack the first time one is asked for.
-          if (!(await store.stat(key))) await store.put(key, await readImage(store, kind, id, entry), { contentType: 'image/png', sha256: sha });
+          if (!(await store.stat(key))) await store.put(key, await reader.image(kind, id, entry), { contentType: 'image/png', sha256: sha });
         } else if (req.target?.$case === 'blob') {
           const ref = blobRefIn(req.target.blob, 'blob');
           key = blobs.key(ref.namespace, ref.path);

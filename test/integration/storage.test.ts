@@ -10,6 +10,7 @@ import { StorageClient } from '../../shared/clients/storage.js';
 import { BlobNamespace, CollectionState } from '../../shared/proto/cxrsynth/v1/storage.js';
 import { HealthCheckResponse_ServingStatus as Serving } from '../../shared/proto/grpc/health/v1/health.js';
 import { listAll } from '../../services/storage/util.js';
+import { Registry } from '../../shared/prom/registry.js';
 import { sharedMinio } from '../support/minio-shared.js';
 import { startMinio, type MinioServer } from '../support/minio.js';
 import {
@@ -48,6 +49,7 @@ const backends = ['fs', 's3'] as const;
 
 describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
   let h: StorageHarness;
+  const registry = new Registry();
   const bucket = `cxr-svc-${randomBytes(4).toString('hex')}`;
 
   beforeAll(async () => {
@@ -61,6 +63,7 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
       probeIntervalMs: 500,
       manifestCacheMs: 0, // every read re-reads and re-verifies its manifest
       packBytes: 64 * 1024, // small packs: a stream of a few 40 KB images fills several
+      registry,
     });
   });
   afterAll(async () => {
@@ -173,6 +176,38 @@ describe.each(backends)('StorageService over gRPC: %s backend', (backend) => {
     expect((await grpcError(callUnary(h.client, 'getDataset', { datasetId: id }))).code).toBe(status.NOT_FOUND);
     expect((await grpcError(getImage(h, dataset(id), shas[0]!))).code).toBe(status.NOT_FOUND);
     expect(await keys(`datasets/${id}/`)).toEqual([]);
+  });
+
+  it('counts its pack I/O on its Prometheus registry: packs written, ranged reads, the bytes each carried', async () => {
+    const names = ['pack_writes', 'pack_write_bytes', 'pack_reads', 'pack_read_bytes', 'images_served', 'image_served_bytes'];
+    const read = async () => {
+      const values = await Promise.all(names.map(async (n) => (await registry.getSingleMetric(`cxr_synth_storage_${n}_total`)!.get()).values[0]?.value ?? 0));
+      return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
+    };
+    const id = 'metered';
+    await callUnary(h.client, 'createDataset', { datasetId: id, description: '', source: '' });
+    // Two 40 KB images fill the first 64 KiB pack; the third goes into a second one, written as the stream ends.
+    const pngs = [testPng(400, 200, 200), testPng(401, 200, 200), testPng(402, 200, 200)];
+    const before = await read();
+    await putImages(h, dataset(id), pngs.map((png) => ({ png })));
+    await callUnary(h.client, 'commitDataset', { datasetId: id });
+    const written = await read();
+    const packs = await listAll(h.service.store, `datasets/${id}/packs/`);
+    expect(written.pack_writes! - before.pack_writes!).toBe(2);
+    expect(written.pack_write_bytes! - before.pack_write_bytes!).toBe(packs.reduce((sum, p) => sum + p.size, 0));
+    let got = 0;
+    for await (const _image of new StorageClient(h.client).getImages(dataset(id), pngs.map(sha))) got++;
+    expect(got).toBe(3);
+    const after = await read();
+    const imageBytes = pngs.reduce((sum, p) => sum + p.byteLength, 0);
+    expect(after.pack_reads! - written.pack_reads!).toBe(2); // one coalesced read per pack
+    expect(after.images_served! - written.images_served!).toBe(3);
+    expect(after.image_served_bytes! - written.image_served_bytes!).toBe(imageBytes);
+    // The first read runs through the tar header and padding between its two images: more bytes, under a KiB more.
+    const readBytes = after.pack_read_bytes! - written.pack_read_bytes!;
+    expect(readBytes).toBeGreaterThan(imageBytes);
+    expect(readBytes).toBeLessThanOrEqual(imageBytes + 1024);
+    await callUnary(h.client, 'deleteDataset', { datasetId: id });
   });
 
   it('GetImages streams many images in one call, each header naming its image', async () => {

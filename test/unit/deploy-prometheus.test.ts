@@ -76,7 +76,7 @@ describe('Grafana dashboard', () => {
     }
   });
 
-  it('reads only recording rules that deploy/prometheus defines, and covers gRPC, throughput, GPU and TF memory', () => {
+  it('reads only recording rules that deploy/prometheus defines, and covers gRPC, throughput, GPU, TF memory and storage packs', () => {
     const exprs = graphs.flatMap((p) => p.targets!.map((t) => t.expr));
     for (const e of exprs) {
       for (const m of e.matchAll(/\b([a-z_]+:[a-z0-9_]+:[a-z0-9_]+)\b/g)) {
@@ -84,7 +84,7 @@ describe('Grafana dashboard', () => {
       }
     }
     const all = exprs.join('\n');
-    for (const needed of ['grpc_server_handled', 'grpc_server_handling_seconds', 'training_steps', 'generated_images', 'cxr_synth_gpu_utilization_ratio', 'cxr_synth_gpu_memory_used_bytes', 'cxr_synth_tf_memory_bytes']) {
+    for (const needed of ['grpc_server_handled', 'grpc_server_handling_seconds', 'training_steps', 'generated_images', 'cxr_synth_gpu_utilization_ratio', 'cxr_synth_gpu_memory_used_bytes', 'cxr_synth_tf_memory_bytes', 'storage_images_per_read', 'storage_read_amplification']) {
       expect(all, needed).toContain(needed);
     }
   });
