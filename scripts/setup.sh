@@ -30,6 +30,9 @@ fi
 need=()
 command -v promtool >/dev/null || need+=(prometheus)
 command -v openssl >/dev/null || need+=(openssl)
+# clang-14 and lld-14 rebuild the WebAssembly SIMD kernels for the test that checks the committed build is current.
+command -v clang-14 >/dev/null || need+=(clang-14)
+command -v wasm-ld-14 >/dev/null || need+=(lld-14)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "apt-get install ${need[*]}"

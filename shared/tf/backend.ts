@@ -92,7 +92,7 @@ const CANDIDATES: Candidate[] = [
     variant: 'wasm',
     start: async (threads) => {
       const started = await startWasm(threads);
-      registerWasmKernels('wasm');
+      registerWasmKernels('wasm', started.threads);
       return started;
     },
   },

@@ -89,7 +89,7 @@ export async function nativeKernelParitySuite(mode: 'default' | 'onednn-everywhe
     backend: 'tensorflow',
     kernels: rewrites ? [...NATIVE_KERNELS, ...TENSORFLOW_REPLACED_KERNELS] : NATIVE_KERNELS,
     skip: required ? null : started,
-    unsupported: (c) => c.nativeUnsupported,
+    unsupported: (c) => c.nativeUnsupported ?? (rewrites ? undefined : c.oneDnnUnsupported),
     start: async () => {
       expect(started).toBeNull();
       for (const k of TENSORFLOW_REPLACED_KERNELS) expect(originalKernel(k, 'tensorflow') !== undefined, k).toBe(rewrites);

@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { type KernelFn, type TensorInfo, putKernel as put } from './kernel-scope.js';
 import { conv2dBackpropFilterViaConv } from './conv2d-backprop-filter.js';
+import { conv2dBackpropFilterSimd } from './conv2d-backprop-filter-simd.js';
 import { conv2dBackpropInputViaConv } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilter } from './depthwise-backprop-filter.js';
 import { depthwiseConv2dBackpropInput } from './depthwise-backprop-input.js';
@@ -67,11 +68,14 @@ function saveOriginals(names: readonly string[], backendName: string): (name: st
   return (name) => originals.get(`${backendName}/${name}`)!;
 }
 
-/** Idempotent. `backendName` is the name the wasm backend is registered under (normally 'wasm'). */
-export function registerWasmKernels(backendName = 'wasm'): void {
+/**
+ * Idempotent. `backendName` is the name the wasm backend is registered under (normally 'wasm'); `threads` the
+ * threads it runs (the project's SIMD kernels use as many).
+ */
+export function registerWasmKernels(backendName = 'wasm', threads = 1): void {
   if (registered.has(backendName)) return;
   const orig = saveOriginals(REPLACED_KERNELS, backendName);
-  put('Conv2DBackpropFilter', backendName, (a) => conv2dBackpropFilterViaConv(a, backendName));
+  put('Conv2DBackpropFilter', backendName, (a) => conv2dBackpropFilterSimd(a, backendName, threads) ?? conv2dBackpropFilterViaConv(a, backendName));
   put('DepthwiseConv2dNativeBackpropFilter', backendName, depthwiseConv2dBackpropFilter);
   put('DepthwiseConv2dNativeBackpropInput', backendName, depthwiseConv2dBackpropInput);
   put('UnsortedSegmentSum', backendName, unsortedSegmentSum);
