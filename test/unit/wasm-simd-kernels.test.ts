@@ -82,6 +82,33 @@ describe('wasm SIMD kernels', () => {
     expect(h[DW / 4 + 3 * co + 15]).toBe(expected(3, 15));
   });
 
+  it('takes the ResNet\'s filter gradients on the wasm backend, agreeing with the one-conv rewrite, and declines what it does not take', async () => {
+    const { tf, initTf } = await import('../../shared/tf/index.js');
+    const { conv2dBackpropFilterSimd } = await import('../../shared/tf/kernels/conv2d-backprop-filter-simd.js');
+    const { conv2dBackpropFilterViaConv } = await import('../../shared/tf/kernels/conv2d-backprop-filter.js');
+    const info = await initTf({ backend: 'wasm', threads: 2 });
+    expect(info.variant).toBe('wasm-simd-threads');
+    const backend = tf.backend();
+    const args = (xShape: number[], dyShape: number[], filterShape: number[], strides: number) => ({
+      inputs: { x: tf.randomNormal(xShape, 0, 1, 'float32', 1), dy: tf.randomNormal(dyShape, 0, 1, 'float32', 2) },
+      backend,
+      attrs: { strides: [strides, strides], pad: 'same', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape },
+    });
+    const read = (t: import('@tensorflow/tfjs').TensorInfo) => tf.engine().makeTensorFromTensorInfo(t).dataSync() as Float32Array;
+    for (const a of [args([4, 32, 32, 16], [4, 32, 32, 24], [3, 3, 16, 24], 1), args([4, 64, 64, 8], [4, 32, 32, 16], [3, 3, 8, 16], 2)]) {
+      const simd = conv2dBackpropFilterSimd(a, 'wasm', 2);
+      expect(simd).toBeDefined();
+      const got = read(simd!);
+      const want = read(conv2dBackpropFilterViaConv(a, 'wasm'));
+      const scale = Math.max(1, ...want.map(Math.abs));
+      expect(Math.max(...got.map((g, i) => Math.abs(g - want[i]!))) / scale).toBeLessThan(1e-5);
+    }
+    // Fewer than 4096 positions, channels not a multiple of 4 in or 8 out: the rewrite's.
+    expect(conv2dBackpropFilterSimd(args([2, 16, 16, 16], [2, 16, 16, 24], [3, 3, 16, 24], 1), 'wasm', 2)).toBeUndefined();
+    expect(conv2dBackpropFilterSimd(args([4, 32, 32, 3], [4, 32, 32, 24], [3, 3, 3, 24], 1), 'wasm', 2)).toBeUndefined();
+    expect(conv2dBackpropFilterSimd(args([4, 32, 32, 16], [4, 32, 32, 20], [3, 3, 16, 20], 1), 'wasm', 2)).toBeUndefined();
+  });
+
   it('refuses more shares than threads', () => {
     const kernel = new SimdKernel(memory, builds, 'filter_grad', 1);
     expect(() => kernel.run([args(0, 8), args(8, 16)])).toThrow(/2 shares for 1 threads/);

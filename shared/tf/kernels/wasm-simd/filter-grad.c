@@ -18,48 +18,49 @@
 __attribute__((export_name("filter_grad")))
 void filter_grad(const float* xp, const float* dy, float* dw, int n, int oh, int ow, int ci, int co, int kh, int kw,
                  int hp, int wp, int sh, int sw, int o_begin, int o_end, int block) {
+  // A block is `rows` output rows counted across the whole batch (r = b·oh + y), so small images share a block.
   int rows = block / ow;
   if (rows < 1) rows = 1;
-  for (int b = 0; b < n; b++) {
-    for (int y0 = 0; y0 < oh; y0 += rows) {
-      const int y1 = MIN(oh, y0 + rows);
-      for (int th = 0; th < kh; th++) {
-        for (int tw = 0; tw < kw; tw++) {
-          for (int c0 = 0; c0 < ci; c0 += 4) {
-            for (int o0 = o_begin; o0 < o_end; o0 += 8) {
-              float* d = dw + ((th * kw + tw) * ci + c0) * co + o0;
-              v128_t a00 = wasm_v128_load(d), a01 = wasm_v128_load(d + 4);
-              v128_t a10 = wasm_v128_load(d + co), a11 = wasm_v128_load(d + co + 4);
-              v128_t a20 = wasm_v128_load(d + 2 * co), a21 = wasm_v128_load(d + 2 * co + 4);
-              v128_t a30 = wasm_v128_load(d + 3 * co), a31 = wasm_v128_load(d + 3 * co + 4);
-              for (int y = y0; y < y1; y++) {
-                const float* xr = xp + ((b * hp + y * sh + th) * wp + tw) * ci + c0;
-                const float* dr = dy + (b * oh + y) * ow * co + o0;
-                for (int x = 0; x < ow; x++) {
-                  const v128_t g0 = wasm_v128_load(dr), g1 = wasm_v128_load(dr + 4);
-                  const v128_t s0 = wasm_v128_load32_splat(xr), s1 = wasm_v128_load32_splat(xr + 1);
-                  const v128_t s2 = wasm_v128_load32_splat(xr + 2), s3 = wasm_v128_load32_splat(xr + 3);
-                  a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s0, g0));
-                  a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s0, g1));
-                  a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s1, g0));
-                  a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s1, g1));
-                  a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s2, g0));
-                  a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s2, g1));
-                  a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s3, g0));
-                  a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s3, g1));
-                  dr += co;
-                  xr += sw * ci;
-                }
+  const int total = n * oh;
+  for (int r0 = 0; r0 < total; r0 += rows) {
+    const int r1 = MIN(total, r0 + rows);
+    for (int th = 0; th < kh; th++) {
+      for (int tw = 0; tw < kw; tw++) {
+        for (int c0 = 0; c0 < ci; c0 += 4) {
+          for (int o0 = o_begin; o0 < o_end; o0 += 8) {
+            float* d = dw + ((th * kw + tw) * ci + c0) * co + o0;
+            v128_t a00 = wasm_v128_load(d), a01 = wasm_v128_load(d + 4);
+            v128_t a10 = wasm_v128_load(d + co), a11 = wasm_v128_load(d + co + 4);
+            v128_t a20 = wasm_v128_load(d + 2 * co), a21 = wasm_v128_load(d + 2 * co + 4);
+            v128_t a30 = wasm_v128_load(d + 3 * co), a31 = wasm_v128_load(d + 3 * co + 4);
+            for (int r = r0; r < r1; r++) {
+              const int b = r / oh, y = r - b * oh;
+              const float* xr = xp + ((b * hp + y * sh + th) * wp + tw) * ci + c0;
+              const float* dr = dy + r * ow * co + o0;
+              for (int x = 0; x < ow; x++) {
+                const v128_t g0 = wasm_v128_load(dr), g1 = wasm_v128_load(dr + 4);
+                const v128_t s0 = wasm_v128_load32_splat(xr), s1 = wasm_v128_load32_splat(xr + 1);
+                const v128_t s2 = wasm_v128_load32_splat(xr + 2), s3 = wasm_v128_load32_splat(xr + 3);
+                a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s0, g0));
+                a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s0, g1));
+                a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s1, g0));
+                a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s1, g1));
+                a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s2, g0));
+                a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s2, g1));
+                a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s3, g0));
+                a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s3, g1));
+                dr += co;
+                xr += sw * ci;
               }
-              wasm_v128_store(d, a00);
-              wasm_v128_store(d + 4, a01);
-              wasm_v128_store(d + co, a10);
-              wasm_v128_store(d + co + 4, a11);
-              wasm_v128_store(d + 2 * co, a20);
-              wasm_v128_store(d + 2 * co + 4, a21);
-              wasm_v128_store(d + 3 * co, a30);
-              wasm_v128_store(d + 3 * co + 4, a31);
             }
+            wasm_v128_store(d, a00);
+            wasm_v128_store(d + 4, a01);
+            wasm_v128_store(d + co, a10);
+            wasm_v128_store(d + co + 4, a11);
+            wasm_v128_store(d + 2 * co, a20);
+            wasm_v128_store(d + 2 * co + 4, a21);
+            wasm_v128_store(d + 3 * co, a30);
+            wasm_v128_store(d + 3 * co + 4, a31);
           }
         }
       }
