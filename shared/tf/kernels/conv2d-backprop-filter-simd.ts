@@ -1,6 +1,6 @@
 // Conv2DBackpropFilter on wasm through the project's own SIMD kernel (wasm-simd/filter-grad.c), which runs on
-// tfjs-backend-wasm's heap, on every wasm thread: about twice the one-conv rewrite (conv2d-backprop-filter.ts),
-// which stays for the shapes the kernel does not take (channels not a multiple of 4 in, 8 out).
+// tfjs-backend-wasm's heap, on every wasm thread: up to 2.9x the one-conv rewrite (conv2d-backprop-filter.ts),
+// which stays for the shapes the kernel does not take or does not win on (see MIN_POSITIONS).
 import { WASM_BASE64, WASM_SHARED_BASE64 } from './wasm-simd/filter-grad.wasm.js';
 import { SimdKernel, type KernelArgs, type WasmMemory } from './wasm-simd/runner.js';
 import { filterGradientInfo, reachedInput } from './conv2d-backprop-filter.js';
@@ -18,8 +18,8 @@ const BLOCK_BYTES = 64 * 1024;
 /**
  * The kernel wins where the one-conv rewrite's GEMM has a long reduction (n·oh·ow positions), which XNNPACK handles
  * worst; with a short one and a big filter XNNPACK's GEMM is the faster. Measured (ms, rewrite → kernel, 2 threads):
- * ResNet 3×3 [16,64,64,32] 80–97 → 33–38, [16,16,16,128] 51–60 → 44–46, [16,8,8,256] 52–73 → 46–60 (1024
- * positions); DCGAN 4×4/2 dy [32,32,32,128] 458–503 → 266–316, [32,16,16,256] 335–390 → 362–382, dy [32,8,8,512]
+ * ResNet 3×3 [16,64,64,32] 80–97 → 33–38, [16,16,16,128] 51–60 → 44–46, [16,8,8,256] (1024 positions) 52–73 →
+ * 46–60, about even; DCGAN 4×4/2 dy [32,32,32,128] 458–503 → 266–316, [32,16,16,256] 335–390 → 362–382, dy [32,8,8,512]
  * 270–303 → 317–445 (2048 positions).
  */
 const MIN_POSITIONS = 4096;
