@@ -21,19 +21,23 @@ interface WasmApi {
 }
 const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
-/** The futex words of one helper: [0] call sequence, [1] last call done, [2] failure flag, then the arguments. */
+/** The futex words of one helper: [0] call sequence, [1] last call done, [2] failure flag, [3] argument count, then the arguments. */
 const SEQ = 0;
 const DONE = 1;
 const FAILED = 2;
 const ARGS = 3;
 const MAX_ARGS = 32;
 
-// CommonJS, evaluated as the worker's source: independent of tsx or a compiled dist/.
+// CommonJS, evaluated as the worker's source: independent of tsx or a compiled dist/. A helper whose module would
+// not instantiate still answers every call, as failed, so the caller never waits for ever.
 const HELPER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { memory, module, exportName, control } = workerData;
 const ctrl = new Int32Array(control);
-const kernel = new WebAssembly.Instance(module, { env: { memory } }).exports[exportName];
+let kernel;
+try {
+  kernel = new WebAssembly.Instance(module, { env: { memory } }).exports[exportName];
+} catch {}
 for (let seen = 0; ; ) {
   Atomics.wait(ctrl, ${SEQ}, seen);
   seen = Atomics.load(ctrl, ${SEQ});
@@ -48,6 +52,9 @@ for (let seen = 0; ; ) {
   Atomics.store(ctrl, ${DONE}, seen);
   Atomics.notify(ctrl, ${DONE});
 }`;
+
+/** How long a call waits for a helper before it fails instead (a helper that died never answers). */
+const HELPER_TIMEOUT_MS = 120_000;
 
 interface Helper {
   worker: Worker;
@@ -104,7 +111,11 @@ export class SimdKernel {
     } finally {
       // Even when this share failed: never return while a helper still writes into the memory.
       for (const { control, seq } of started) {
-        for (let done = Atomics.load(control, DONE); done !== seq; done = Atomics.load(control, DONE)) Atomics.wait(control, DONE, done);
+        for (let done = Atomics.load(control, DONE); done !== seq; done = Atomics.load(control, DONE)) {
+          if (Atomics.wait(control, DONE, done, HELPER_TIMEOUT_MS) === 'timed-out') {
+            throw new Error(`wasm kernel: a helper thread gave no answer in ${HELPER_TIMEOUT_MS / 1000} s`);
+          }
+        }
       }
     }
     if (started.some(({ control }) => control[FAILED] !== 0)) throw new Error('wasm kernel failed on a helper thread');
