@@ -46,10 +46,9 @@ async function putCopies(sink: ImageSink, storage: StorageClient, o: ReferenceSe
   const collection = { kind: CollectionKind.DATASET, id: o.datasetId };
   for (const f of FINDINGS) {
     const refs = (await storage.listAllImages({ collection, split: Split.TRAIN, findings: [toProtoFinding(f)] })).slice(0, o.perClass);
-    const pngs = new Map<string, Buffer>();
-    for await (const { header, png } of storage.getImages(collection, refs.map((r) => r.sha256))) pngs.set(header.sha256, png);
-    for (const ref of refs) {
-      await sink.put(decodeGrayPng(pngs.get(ref.sha256)!), { finding: fromProtoFinding(ref.finding)!, patientId: '', format: 'png', bitDepth: 8 });
+    const images = await storage.mapImages(refs, ({ png }) => decodeGrayPng(png));
+    for (const [i, ref] of refs.entries()) {
+      await sink.put(images[i]!, { finding: fromProtoFinding(ref.finding)!, patientId: '', format: 'png', bitDepth: 8 });
     }
   }
 }

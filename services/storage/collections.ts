@@ -16,7 +16,7 @@ import {
 } from './manifest.js';
 import { StorageMetrics } from './metrics.js';
 import { PACK_TARGET_BYTES, PackBuilder } from './packs.js';
-import { deletePrefix, listAll, mapLimit, timeId } from './util.js';
+import { InFlight, deletePrefix, listAll, mapLimit, timeId } from './util.js';
 
 const JSON_TYPE = { contentType: 'application/json' };
 /** Per PutImages stream: bytes of packs held while their writes are in flight. */
@@ -248,14 +248,12 @@ export class Collections {
  * several in flight; the last one and then the batch record are written when the stream ends.
  */
 export class Ingest {
-  private readonly inFlight = new Set<Promise<void>>();
-  /** Bytes of packs held for writes in flight; bounded so a fast stream cannot exhaust memory. */
-  private inFlightBytes = 0;
+  /** Pack writes in flight, bounded in count and in bytes held, so a fast stream cannot exhaust memory. */
+  private readonly writes: InFlight;
   private pack = new PackBuilder(timeId());
   /** Ids of the packs this stream wrote. */
   private readonly written: string[] = [];
   private readonly entries = new Map<string, ImageEntry>();
-  private failure: unknown;
   duplicates = 0;
 
   constructor(
@@ -266,11 +264,13 @@ export class Ingest {
     private readonly alreadyRecorded: Set<string>,
     private readonly limits: { concurrency: number; packBytes: number },
     private readonly reloadRecorded: () => Promise<ImageEntry[]>,
-  ) {}
+  ) {
+    this.writes = new InFlight({ concurrency: limits.concurrency, budgetBytes: MAX_IN_FLIGHT_BYTES });
+  }
 
   /** Adds one validated image to the pack being filled; rethrows an earlier write failure. */
   async add(facts: ImageFacts, png: Buffer): Promise<void> {
-    if (this.failure !== undefined) throw this.failure;
+    this.writes.check();
     if (this.entries.has(facts.sha256) || this.alreadyRecorded.has(facts.sha256)) {
       this.duplicates++;
       return;
@@ -282,8 +282,8 @@ export class Ingest {
   /** Waits for every write, then records the batch. Returns the entries this stream added. */
   async finish(): Promise<ImageEntry[]> {
     await this.flush();
-    await Promise.all(this.inFlight);
-    if (this.failure !== undefined) throw this.failure;
+    await this.writes.settled();
+    this.writes.check();
     const images = [...this.entries.values()];
     if (images.length > 0) {
       const { kind, id } = this.marker;
@@ -298,7 +298,7 @@ export class Ingest {
 
   /** After a failure: waits for writes to settle and removes the packs no finished stream recorded. */
   async abort(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+    await this.writes.settled();
     if (this.written.length === 0) return;
     const { kind, id } = this.marker;
     try {
@@ -311,32 +311,20 @@ export class Ingest {
     }
   }
 
-  /** Sends the pack being filled on its way and starts a new one; waits while too many writes are in flight. */
+  /** Sends the pack being filled on its way (once there is room for it) and starts a new one. */
   private async flush(): Promise<void> {
     if (this.pack.count > 0) {
       const packId = this.pack.id;
       const bytes = this.pack.seal();
       this.pack = new PackBuilder(timeId());
-      this.inFlightBytes += bytes.byteLength;
+      await this.writes.waitForRoom(bytes.byteLength);
       const key = layout.pack(this.marker.kind, this.marker.id, packId);
-      const write = this.store.put(key, bytes, { contentType: 'application/x-tar', sha256: sha256Hex(bytes) }).then(
-        () => {
-          this.written.push(packId);
-          this.metrics.packWritten(bytes.byteLength);
-        },
-        (err: unknown) => {
-          this.failure ??= err;
-        },
-      );
-      this.inFlight.add(write);
-      void write.finally(() => {
-        this.inFlight.delete(write);
-        this.inFlightBytes -= bytes.byteLength;
+      const write = this.store.put(key, bytes, { contentType: 'application/x-tar', sha256: sha256Hex(bytes) }).then(() => {
+        this.written.push(packId);
+        this.metrics.packWritten(bytes.byteLength);
       });
+      this.writes.track(write, bytes.byteLength);
     }
-    while (this.inFlight.size >= this.limits.concurrency || (this.inFlightBytes > MAX_IN_FLIGHT_BYTES && this.inFlight.size > 0)) {
-      await Promise.race(this.inFlight);
-    }
-    if (this.failure !== undefined) throw this.failure;
+    this.writes.check();
   }
 }

@@ -17,35 +17,69 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 /**
- * Runs fn over items, at most `concurrency` at once and, while more than one runs, within `budgetBytes` of items in
- * flight (an item bigger than the budget runs alone). Stops starting items after the first failure and rethrows it.
+ * Tasks running at once, bounded by count and by the bytes they hold (a task bigger than the byte budget runs
+ * alone). The first failure is kept rather than thrown, for the owner to report where it can (`check`).
+ */
+export class InFlight {
+  private readonly running = new Set<Promise<void>>();
+  private bytes = 0;
+  failure: { err: unknown } | undefined;
+
+  constructor(private readonly limits: { concurrency: number; budgetBytes: number }) {}
+
+  /** Waits until a task holding `size` bytes may start. */
+  async waitForRoom(size: number): Promise<void> {
+    while (this.running.size > 0 && (this.running.size >= this.limits.concurrency || this.bytes + size > this.limits.budgetBytes)) {
+      await Promise.race(this.running);
+    }
+  }
+
+  /** Counts a started task, holding `size` bytes, until it settles. */
+  track(task: Promise<unknown>, size: number): void {
+    this.bytes += size;
+    const run: Promise<void> = task
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          this.failure ??= { err };
+        },
+      )
+      .finally(() => {
+        this.running.delete(run);
+        this.bytes -= size;
+      });
+    this.running.add(run);
+  }
+
+  /** Waits for every task counted so far to settle. */
+  async settled(): Promise<void> {
+    await Promise.all(this.running);
+  }
+
+  /** Rethrows the first failure, if there was one. */
+  check(): void {
+    if (this.failure) throw this.failure.err;
+  }
+}
+
+/**
+ * Runs fn over items within InFlight's limits. Stops starting items after the first failure and rethrows it once
+ * the running ones have settled.
  */
 export async function forEachWithin<T>(
   items: readonly T[],
   limits: { concurrency: number; budgetBytes: number; size: (item: T) => number },
   fn: (item: T) => Promise<void>,
 ): Promise<void> {
-  const running = new Set<Promise<void>>();
-  let inFlightBytes = 0;
-  let failure: { err: unknown } | undefined;
+  const tasks = new InFlight(limits);
   for (const item of items) {
     const size = limits.size(item);
-    while (running.size > 0 && (running.size >= limits.concurrency || inFlightBytes + size > limits.budgetBytes)) await Promise.race(running);
-    if (failure) break;
-    inFlightBytes += size;
-    const run: Promise<void> = fn(item).then(
-      () => undefined,
-      (err: unknown) => {
-        failure ??= { err };
-      },
-    ).finally(() => {
-      running.delete(run);
-      inFlightBytes -= size;
-    });
-    running.add(run);
+    await tasks.waitForRoom(size);
+    if (tasks.failure) break;
+    tasks.track(fn(item), size);
   }
-  await Promise.all(running);
-  if (failure) throw failure.err;
+  await tasks.settled();
+  tasks.check();
 }
 
 /** Every object under prefix (all pages). For bounded prefixes: a collection's images or staging records. */
